@@ -1,0 +1,118 @@
+"""Text a language model reads: the rules summary, the player's history and the current question.
+
+Rendering only; the content comes from events already filtered to what the player may see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from games.base import Event
+from games.werewolf.rules import Phase
+
+ABSTAIN = "abstain"
+
+RULES_SUMMARY = (
+    "Werewolf rules: the game alternates night and day. At night the werewolves pick a victim, the Seer "
+    "learns whether one player is a werewolf, and the Doctor protects one player (a protected victim "
+    "survives). By day every living player speaks once, then all vote at the same time; the player with "
+    "the most votes is eliminated. The village wins when every werewolf is dead; the werewolves win when "
+    "they are as many as the others."
+)
+
+PHASE_QUESTIONS: dict[Phase, str] = {
+    Phase.NIGHT_WOLF_PROPOSE: "It is night {day}. Propose a player for the werewolves to kill; your teammate decides.",
+    Phase.NIGHT_WOLF_KILL: "It is night {day}. Choose the player the werewolves kill tonight.",
+    Phase.NIGHT_SEER: "It is night {day}. Choose a player to check: you will learn if they are a werewolf.",
+    Phase.NIGHT_DOCTOR: "It is night {day}. Choose a player to protect tonight.",
+    Phase.DAY_DISCUSSION: "It is day {day}. It is your turn to speak to the other players.",
+    Phase.DAY_VOTE: "It is day {day}. Vote for the player to eliminate, or abstain.",
+    Phase.GAME_OVER: "The game is over.",
+}
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\n", " ").strip() + '"'
+
+
+def _render_setup(d: Mapping[str, Any], me: str) -> str:
+    counts = ", ".join(f"{c} {r}" for r, c in d["role_counts"].items() if c)
+    return f"Players: {', '.join(d['players'])}. Roles in this game: {counts}. You are {me}."
+
+
+def _render_role(d: Mapping[str, Any], me: str) -> str:
+    line = f"Your role: {d['role']}."
+    if d.get("teammates"):
+        line += f" Your fellow werewolves: {', '.join(d['teammates'])}."
+    elif d["role"] == "werewolf":
+        line += " You are the only werewolf."
+    return line
+
+
+def _render_death_reveal(d: Mapping[str, Any]) -> str:
+    if "revealed_role" in d:
+        return f" They were a {d['revealed_role']}."
+    if "revealed_team" in d:
+        return f" They were on the {d['revealed_team']} team."
+    return ""
+
+
+def _render_announcement(d: Mapping[str, Any], me: str) -> str:
+    if d["killed"] is None:
+        return f"Morning of day {d['day']}: no one was killed last night."
+    victim = "You were" if d["killed"] == me else f"{d['killed']} was"
+    return f"Morning of day {d['day']}: {victim} killed last night.{_render_death_reveal(d)}"
+
+
+def _render_vote_result(d: Mapping[str, Any], me: str) -> str:
+    votes = ", ".join(f"{v}->{t or ABSTAIN}" for v, t in d["votes"].items())
+    outcome = f"{d['eliminated']} was eliminated." if d["eliminated"] else "No one was eliminated."
+    return f"Day {d['day']} vote: {votes}. {outcome}{_render_death_reveal(d) if d['eliminated'] else ''}"
+
+
+def _render_seer_check(d: Mapping[str, Any], me: str) -> str:
+    verdict = "IS a werewolf" if d["is_werewolf"] else "is NOT a werewolf"
+    return f"Your check: {d['target']} {verdict}."
+
+
+def _render_game_over(d: Mapping[str, Any], me: str) -> str:
+    if d["winner"] is None:
+        return f"The game ended in a draw ({d['reason']})."
+    return f"The {d['winner']} won ({d['reason']})."
+
+
+EVENT_RENDERERS = {
+    "setup": _render_setup,
+    "role": _render_role,
+    "night": lambda d, me: f"Night {d['day']} falls.",
+    "day": lambda d, me: None,
+    "wolf_proposal": lambda d, me: f"{d['by']} proposed killing {d['target']}.",
+    "wolf_kill": lambda d, me: f"The werewolves ({d['by']} deciding) chose to kill {d['target']}.",
+    "seer_check": _render_seer_check,
+    "doctor_protect": lambda d, me: f"You protected {d['target']}.",
+    "announcement": _render_announcement,
+    "statement": lambda d, me: f"{d['speaker']} said: {_quote(d['text'])}",
+    "vote": lambda d, me: f"You voted for {d['target'] or 'nobody (abstained)'}.",
+    "vote_result": _render_vote_result,
+    "game_over": _render_game_over,
+    "night_resolution": lambda d, me: None,
+    "reasoning": lambda d, me: None,
+}
+
+
+def render_history(events: Iterable[Event], me: str) -> list[str]:
+    """One line per visible event, oldest first."""
+    lines = (EVENT_RENDERERS[e.kind](e.data, me) for e in events)
+    return [line for line in lines if line]
+
+
+def render_observation(
+    me: str, phase: Phase, day: int, history: Sequence[str], legal: Sequence[str] | None, living: Sequence[str]
+) -> str:
+    """The full prompt body for one decision."""
+    parts = [RULES_SUMMARY, "", *history, "", f"Living players: {', '.join(living)}."]
+    parts.append(PHASE_QUESTIONS[phase].format(day=day))
+    if legal is not None:
+        parts.append(f"Legal choices: {', '.join(legal)}.")
+    return "\n".join(parts)
