@@ -64,6 +64,9 @@ class Records:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL survives a killed process (each match commits whole); only an OS crash may
+        # lose the last matches, which a rerun then replays.
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
 

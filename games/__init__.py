@@ -24,3 +24,5 @@ class GameSpec:
 GAMES: dict[str, GameSpec] = {
     "werewolf": GameSpec("werewolf", WerewolfConfig, WerewolfSession),
 }
+
+from games import registration  # noqa: E402, F401  (registers each game's PettingZoo env; needs GAMES above)

@@ -9,7 +9,7 @@ import numpy as np
 
 from games.base import Action, Event, IllegalAction, Observation, Outcome
 from games.werewolf.config import Role, WerewolfConfig
-from games.werewolf.rules import NOBODY, DISCRETE_PHASES, Phase, WerewolfState, new_game, player_index, player_name
+from games.werewolf.rules import DISCRETE_PHASES, NOBODY, Phase, WerewolfState, new_game, player_index, player_name
 from games.werewolf.text import ABSTAIN, render_history, render_observation
 from games.werewolf.view import fold_view
 

@@ -37,7 +37,7 @@ def _quote(text: str) -> str:
 
 
 def _render_setup(d: Mapping[str, Any], me: str) -> str:
-    counts = ", ".join(f"{c} {r}" for r, c in d["role_counts"].items() if c)
+    counts = ", ".join(f"{c} × {r}" for r, c in d["role_counts"].items() if c)
     return f"Players: {', '.join(d['players'])}. Roles in this game: {counts}. You are {me}."
 
 

@@ -1,0 +1,43 @@
+# Latent Arena — `make demo` and `make test` work on a fresh clone with only Python 3.11 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+RUN    ?= runs/demo
+
+.PHONY: install demo test test-slow lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch stays pinned in the same command so nothing resolves another build
+	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[test]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install  ## scripted-strategy Werewolf tournament, leaderboard and HTML report
+	$(BIN)/arena tournament scenarios/werewolf_scripted.yaml --out $(RUN)
+
+test: install  ## lint + the default test suite (slow tests excluded)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
+
+test-slow: install
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m slow
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install  ## engine speed vs TextArena (installs textarena into the venv, benchmark only)
+	$(BIN)/python -m pip install -q "torch==2.13.0" textarena
+	$(BIN)/python benchmarks/werewolf_engine.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -1,0 +1,191 @@
+"""A language-model agent for any registered game: prompt from the observation, JSON reply, one
+retry that shows the model its error, then a documented and counted fallback.
+
+Reply format (LSPO/SLA): ``{"reasoning": ..., "statement": ...}`` at a speaking turn and
+``{"reasoning": ..., "action": ...}`` for a discrete move. The reasoning is private: the session logs
+it where no other player can see it.
+
+Fallbacks (counted in :meth:`LLMAgent.stats`, shown as the fallback rate in the leaderboard):
+- discrete move, reply unusable twice: the legal move the model itself finds most likely
+  (``backend.score``); if the backend cannot score, a uniformly random legal move from the agent's
+  seeded Generator;
+- speech, reply unusable twice: the reply's own prose (cleaned) if there is any, else a fixed
+  neutral line.
+
+``choice_mode="likelihood"`` skips generation for discrete moves altogether: the model's
+log-likelihood of each legal answer decides, so there is nothing to parse and nothing to fall back on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from enum import StrEnum
+
+import numpy as np
+
+from agents.llm.backend import BackendError, LLMBackend, Prompt, Sampling, prompt
+from agents.llm.replies import ReplyError, clean_speech, match_legal, read_field
+from games.base import Action, Observation
+
+NEUTRAL_LINE = "I have nothing to add right now."
+SYSTEM = (
+    "You are {player}, a player in a game of {game}. Play to win for your side. Never reveal private "
+    "information unless it helps your side. Answer with one JSON object and nothing else."
+)
+SPEECH_FORMAT = (
+    'Reply with JSON: {"reasoning": "<your private thoughts, hidden from the others>", '
+    '"statement": "<what you say to everyone, one or two sentences>"}'
+)
+ACTION_FORMAT = 'Reply with JSON: {{"reasoning": "<your private thoughts>", "action": "<exactly one of: {legal}>"}}'
+DIFFERENT = (
+    "You already considered these statements:\n{previous}\nWrite a statement with a strategically different "
+    "intent (not a rephrasing of any of them)."
+)
+
+
+class ChoiceMode(StrEnum):
+    JSON = "json"  # the model writes {"action": ...}; parsed, validated, retried, then fallback
+    LIKELIHOOD = "likelihood"  # the model's likelihood of each legal answer picks the move
+
+
+class LLMAgent:
+    """One seat's LLM player. Every call's seed comes from ``rng``, so a match replays exactly."""
+
+    def __init__(
+        self,
+        name: str,
+        backend: LLMBackend,
+        rng: np.random.Generator,
+        *,
+        game: str = "Werewolf",
+        choice_mode: ChoiceMode = ChoiceMode.LIKELIHOOD,
+        speech_tokens: int = 96,
+        action_tokens: int = 48,
+        temperature: float = 0.7,
+        max_statement_chars: int = 400,
+    ) -> None:
+        self.name = name
+        self.backend = backend
+        self.rng = rng
+        self.game = game
+        self.choice_mode = ChoiceMode(choice_mode)
+        self.speech_tokens = speech_tokens
+        self.action_tokens = action_tokens
+        self.temperature = temperature
+        self.max_statement_chars = max_statement_chars
+        self.counts: Counter[str] = Counter()
+
+    def stats(self) -> dict[str, int]:
+        """Counters: decisions, parse failures on the first try, retries, fallbacks (by kind)."""
+        return dict(self.counts)
+
+    # ---- protocol ------------------------------------------------------------------------------
+    async def act(self, obs: Observation) -> Action:
+        if obs.legal is None:
+            return await self._speak(obs, previous=())
+        if self.choice_mode is ChoiceMode.LIKELIHOOD and obs.legal:
+            return await self._choose_by_likelihood(obs)
+        return await self._choose_by_json(obs)
+
+    async def propose(self, obs: Observation, n: int) -> list[Action]:
+        """``n`` candidates; speech candidates are asked one at a time to differ strategically (LSPO)."""
+        if obs.legal is not None:
+            return [await self.act(obs) for _ in range(n)]
+        candidates: list[Action] = []
+        for _ in range(n):
+            candidates.append(await self._speak(obs, previous=[c.text for c in candidates]))
+        return candidates
+
+    # ---- prompts -------------------------------------------------------------------------------
+    def _prompt(self, obs: Observation, instruction: str) -> Prompt:
+        return prompt(
+            ("system", SYSTEM.format(player=obs.player, game=self.game)),
+            ("user", f"{obs.text}\n\n{instruction}"),
+        )
+
+    def _sampling(self, tokens: int) -> Sampling:
+        return Sampling(max_new_tokens=tokens, temperature=self.temperature, seed=int(self.rng.integers(2**31)))
+
+    async def _ask(self, base: Prompt, read, tokens: int) -> tuple[object, str, str]:
+        """Generate, read; on a :class:`ReplyError` retry once with the error shown. Returns
+        ``(value or None, reasoning, last raw reply)``."""
+        reply = (await self.backend.generate(base, self._sampling(tokens)))[0]
+        try:
+            return *read(reply), reply
+        except ReplyError as error:
+            self.counts["parse_failures"] += 1
+            self.counts["retries"] += 1
+            retry = (
+                *base,
+                *prompt(("assistant", reply[:600]), ("user", f"That reply was invalid: {error}. Try again.")),
+            )
+            reply = (await self.backend.generate(retry, self._sampling(tokens)))[0]
+            try:
+                return *read(reply), reply
+            except ReplyError:
+                return None, "", reply
+
+    # ---- speech --------------------------------------------------------------------------------
+    async def _speak(self, obs: Observation, previous: Sequence[str]) -> Action:
+        self.counts["decisions"] += 1
+        self.counts["speech_decisions"] += 1
+        instruction = SPEECH_FORMAT
+        if previous:
+            listed = "\n".join(f"{i + 1}. {text}" for i, text in enumerate(previous))
+            instruction = f"{DIFFERENT.format(previous=listed)}\n{SPEECH_FORMAT}"
+
+        def read(reply: str) -> tuple[str, str]:
+            value, reasoning = read_field(reply, "statement")
+            return clean_speech(value, self.max_statement_chars), reasoning
+
+        statement, reasoning, raw = await self._ask(self._prompt(obs, instruction), read, self.speech_tokens)
+        if statement is not None:
+            return Action(str(statement), reasoning=reasoning)
+        self.counts["fallbacks"] += 1
+        self.counts["speech_fallbacks"] += 1
+        try:
+            prose = clean_speech(raw.replace("{", " ").replace("}", " "), self.max_statement_chars)
+            return Action(prose, reasoning="fallback: unparseable reply used as prose", meta={"fallback": "prose"})
+        except ReplyError:
+            return Action(NEUTRAL_LINE, reasoning="fallback: empty reply", meta={"fallback": "neutral"})
+
+    # ---- discrete moves ------------------------------------------------------------------------
+    async def _choose_by_json(self, obs: Observation) -> Action:
+        assert obs.legal is not None
+        self.counts["decisions"] += 1
+        self.counts["choice_decisions"] += 1
+        legal, alive = obs.legal, obs.data.get("alive")
+
+        def read(reply: str) -> tuple[str, str]:
+            value, reasoning = read_field(reply, "action")
+            return match_legal(value, legal, obs.player, alive), reasoning
+
+        base = self._prompt(obs, ACTION_FORMAT.format(legal=", ".join(legal)))
+        choice, reasoning, _ = await self._ask(base, read, self.action_tokens)
+        if choice is not None:
+            return Action(str(choice), reasoning=reasoning)
+        self.counts["fallbacks"] += 1
+        self.counts["choice_fallbacks"] += 1
+        try:
+            scores = await self.backend.score(base, [self._answer(option) for option in legal])
+            best = legal[int(np.argmax(scores))]
+            return Action(best, reasoning="fallback: most likely legal move", meta={"fallback": "likelihood"})
+        except (BackendError, NotImplementedError):
+            pick = legal[int(self.rng.integers(len(legal)))]
+            return Action(pick, reasoning="fallback: random legal move", meta={"fallback": "random"})
+
+    async def _choose_by_likelihood(self, obs: Observation) -> Action:
+        assert obs.legal is not None
+        self.counts["decisions"] += 1
+        self.counts["choice_decisions"] += 1
+        base = self._prompt(obs, ACTION_FORMAT.format(legal=", ".join(obs.legal)))
+        scores = await self.backend.score(base, [self._answer(option) for option in obs.legal])
+        best = int(np.argmax(scores))
+        ranked = ", ".join(f"{o}={s:.1f}" for o, s in sorted(zip(obs.legal, scores, strict=True), key=lambda x: -x[1]))
+        return Action(obs.legal[best], reasoning=f"log-likelihoods: {ranked}")
+
+    @staticmethod
+    def _answer(option: str) -> str:
+        return json.dumps({"action": option})

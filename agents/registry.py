@@ -1,0 +1,64 @@
+"""Agent kinds by name: typed params and a builder for one seat of one match.
+
+A plain dict, no plugin system: a new kind is one entry here. Scenarios name a kind and give its
+params; :func:`make_agent` validates them (pydantic errors name the field) and builds the agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from agents.base import Agent, RandomAgent
+from agents.human import HumanAgent
+from agents.werewolf.scripted import ScriptedParams, ScriptedWerewolfAgent
+
+
+class NoParams(BaseModel):
+    """For kinds without options; any given field is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class AgentKind:
+    params: type[BaseModel]  # validated params (extra="forbid")
+    build: Callable[[str, np.random.Generator, BaseModel], Agent]  # (name, rng, params) -> one seat's agent
+    description: str
+
+
+def _scripted(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
+    assert isinstance(params, ScriptedParams)
+    return ScriptedWerewolfAgent(name, rng, params)
+
+
+AGENT_KINDS: dict[str, AgentKind] = {
+    "random": AgentKind(
+        NoParams,
+        lambda name, rng, params: RandomAgent(name, rng),
+        "Uniform over the legal moves; says a fixed neutral line when it must speak.",
+    ),
+    "scripted": AgentKind(
+        ScriptedParams,
+        _scripted,
+        "Werewolf: one named strategy per role (seer reveal/hide, werewolf fake_seer/lie_low, villager "
+        "follow_seer/quietest, doctor protect_self/protect_seer), varied template speech, strategy labels.",
+    ),
+    "human": AgentKind(
+        NoParams,
+        lambda name, rng, params: HumanAgent(name),
+        "A person at the terminal: sees only their own observation, types a number, a name or a statement.",
+    ),
+}
+
+
+def make_agent(kind: str, name: str, rng: np.random.Generator, params: Mapping[str, Any] | None = None) -> Agent:
+    """Build the agent for one seat; unknown kind -> ValueError, bad params -> pydantic ValidationError."""
+    spec = AGENT_KINDS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown agent kind {kind!r}; known kinds: {', '.join(sorted(AGENT_KINDS))}")
+    return spec.build(name, rng, spec.params.model_validate(dict(params or {})))
