@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict
 
 from agents.base import Agent, RandomAgent
 from agents.human import HumanAgent
+from agents.llm.agent import LLMAgent
+from agents.llm.config import LLMParams, shared_backend
 from agents.werewolf.scripted import ScriptedParams, ScriptedWerewolfAgent
 
 
@@ -36,6 +38,22 @@ def _scripted(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
     return ScriptedWerewolfAgent(name, rng, params)
 
 
+def _llm(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
+    assert isinstance(params, LLMParams)
+    return LLMAgent(
+        name,
+        shared_backend(params.backend),
+        rng,
+        choice_mode=params.choice_mode,
+        temperature=params.temperature,
+        speech_tokens=params.speech_tokens,
+        action_tokens=params.action_tokens,
+        max_statement_chars=params.max_statement_chars,
+        reason_first=params.reason_first,
+        prefill=params.prefill,
+    )
+
+
 AGENT_KINDS: dict[str, AgentKind] = {
     "random": AgentKind(
         NoParams,
@@ -47,6 +65,12 @@ AGENT_KINDS: dict[str, AgentKind] = {
         _scripted,
         "Werewolf: one named strategy per role (seer reveal/hide, werewolf fake_seer/lie_low, villager "
         "follow_seer/quietest, doctor protect_self/protect_seer), varied template speech, strategy labels.",
+    ),
+    "llm": AgentKind(
+        LLMParams,
+        _llm,
+        "A language model (embedded SmolLM2-135M by default, any local model directory, or an OpenAI-compatible "
+        "server) answering JSON; one retry on a bad reply, then a counted fallback.",
     ),
     "human": AgentKind(
         NoParams,

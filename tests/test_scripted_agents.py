@@ -219,7 +219,7 @@ def test_registry_builds_each_kind():
 def test_registry_errors_name_the_problem():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match=r"'llm'.*human, random, scripted"):
-        make_agent("llm", "x", rng)
+        make_agent("gpt", "x", rng)
     with pytest.raises(ValidationError, match="werewolf"):
         make_agent("scripted", "x", rng, {"werewolf": "bus"})
     with pytest.raises(ValidationError, match="sneer"):

@@ -9,8 +9,14 @@ Fallbacks (counted in :meth:`LLMAgent.stats`, shown as the fallback rate in the 
 - discrete move, reply unusable twice: the legal move the model itself finds most likely
   (``backend.score``); if the backend cannot score, a uniformly random legal move from the agent's
   seeded Generator;
-- speech, reply unusable twice: the reply's own prose (cleaned) if there is any, else a fixed
-  neutral line.
+- speech, reply unusable twice: when the reply holds no JSON object at all, its own prose (with any
+  "reasoning" field cut out, so private thoughts are never spoken); otherwise, or when nothing is
+  left, a fixed neutral line.
+
+Small models rarely open a JSON object on their own, so by default the reply is *prefilled* with the
+object's first key (``{"reasoning": "``), which local backends continue; ``reason_first=False``
+asks for the statement (or action) first, which a weak model completes more often before it runs
+out of tokens.
 
 ``choice_mode="likelihood"`` skips generation for discrete moves altogether: the model's
 log-likelihood of each legal answer decides, so there is nothing to parse and nothing to fall back on.
@@ -26,7 +32,7 @@ from enum import StrEnum
 import numpy as np
 
 from agents.llm.backend import BackendError, LLMBackend, Prompt, Sampling, prompt
-from agents.llm.replies import ReplyError, clean_speech, match_legal, read_field
+from agents.llm.replies import ReplyError, clean_speech, extract_object, match_legal, read_field, without_field
 from games.base import Action, Observation
 
 NEUTRAL_LINE = "I have nothing to add right now."
@@ -34,11 +40,9 @@ SYSTEM = (
     "You are {player}, a player in a game of {game}. Play to win for your side. Never reveal private "
     "information unless it helps your side. Answer with one JSON object and nothing else."
 )
-SPEECH_FORMAT = (
-    'Reply with JSON: {"reasoning": "<your private thoughts, hidden from the others>", '
-    '"statement": "<what you say to everyone, one or two sentences>"}'
-)
-ACTION_FORMAT = 'Reply with JSON: {{"reasoning": "<your private thoughts>", "action": "<exactly one of: {legal}>"}}'
+REASONING_FIELD = '"reasoning": "<your private thoughts, hidden from the others>"'
+STATEMENT_FIELD = '"statement": "<what you say to everyone, one or two sentences>"'
+ACTION_FIELD = '"action": "<exactly one of: {legal}>"'
 DIFFERENT = (
     "You already considered these statements:\n{previous}\nWrite a statement with a strategically different "
     "intent (not a rephrasing of any of them)."
@@ -65,6 +69,8 @@ class LLMAgent:
         action_tokens: int = 48,
         temperature: float = 0.7,
         max_statement_chars: int = 400,
+        reason_first: bool = True,
+        prefill: bool = True,
     ) -> None:
         self.name = name
         self.backend = backend
@@ -75,6 +81,8 @@ class LLMAgent:
         self.action_tokens = action_tokens
         self.temperature = temperature
         self.max_statement_chars = max_statement_chars
+        self.reason_first = reason_first
+        self.prefill = prefill
         self.counts: Counter[str] = Counter()
 
     def stats(self) -> dict[str, int]:
@@ -99,6 +107,16 @@ class LLMAgent:
         return candidates
 
     # ---- prompts -------------------------------------------------------------------------------
+    def _format(self, answer_field: str) -> str:
+        fields = (REASONING_FIELD, answer_field) if self.reason_first else (answer_field, REASONING_FIELD)
+        return "Reply with JSON: {" + ", ".join(fields) + "}"
+
+    def _opening(self, answer_key: str) -> str:
+        """The prefill that opens the reply's JSON object with its first key."""
+        if not self.prefill:
+            return ""
+        return '{"' + ("reasoning" if self.reason_first else answer_key) + '": "'
+
     def _prompt(self, obs: Observation, instruction: str) -> Prompt:
         return prompt(
             ("system", SYSTEM.format(player=obs.player, game=self.game)),
@@ -108,10 +126,10 @@ class LLMAgent:
     def _sampling(self, tokens: int) -> Sampling:
         return Sampling(max_new_tokens=tokens, temperature=self.temperature, seed=int(self.rng.integers(2**31)))
 
-    async def _ask(self, base: Prompt, read, tokens: int) -> tuple[object, str, str]:
+    async def _ask(self, base: Prompt, read, tokens: int, opening: str) -> tuple[object, str, str]:
         """Generate, read; on a :class:`ReplyError` retry once with the error shown. Returns
         ``(value or None, reasoning, last raw reply)``."""
-        reply = (await self.backend.generate(base, self._sampling(tokens)))[0]
+        reply = (await self.backend.generate(base, self._sampling(tokens), prefill=opening))[0]
         try:
             return *read(reply), reply
         except ReplyError as error:
@@ -121,7 +139,7 @@ class LLMAgent:
                 *base,
                 *prompt(("assistant", reply[:600]), ("user", f"That reply was invalid: {error}. Try again.")),
             )
-            reply = (await self.backend.generate(retry, self._sampling(tokens)))[0]
+            reply = (await self.backend.generate(retry, self._sampling(tokens), prefill=opening))[0]
             try:
                 return *read(reply), reply
             except ReplyError:
@@ -131,25 +149,35 @@ class LLMAgent:
     async def _speak(self, obs: Observation, previous: Sequence[str]) -> Action:
         self.counts["decisions"] += 1
         self.counts["speech_decisions"] += 1
-        instruction = SPEECH_FORMAT
+        instruction = self._format(STATEMENT_FIELD)
         if previous:
             listed = "\n".join(f"{i + 1}. {text}" for i, text in enumerate(previous))
-            instruction = f"{DIFFERENT.format(previous=listed)}\n{SPEECH_FORMAT}"
+            instruction = f"{DIFFERENT.format(previous=listed)}\n{instruction}"
 
         def read(reply: str) -> tuple[str, str]:
             value, reasoning = read_field(reply, "statement")
             return clean_speech(value, self.max_statement_chars), reasoning
 
-        statement, reasoning, raw = await self._ask(self._prompt(obs, instruction), read, self.speech_tokens)
+        base = self._prompt(obs, instruction)
+        statement, reasoning, raw = await self._ask(base, read, self.speech_tokens, self._opening("statement"))
         if statement is not None:
             return Action(str(statement), reasoning=reasoning)
         self.counts["fallbacks"] += 1
         self.counts["speech_fallbacks"] += 1
+        return self._speech_fallback(raw)
+
+    def _speech_fallback(self, raw: str) -> Action:
+        """Prose only from a reply with no JSON object, and never its "reasoning" field."""
         try:
-            prose = clean_speech(raw.replace("{", " ").replace("}", " "), self.max_statement_chars)
-            return Action(prose, reasoning="fallback: unparseable reply used as prose", meta={"fallback": "prose"})
+            extract_object(raw)
         except ReplyError:
-            return Action(NEUTRAL_LINE, reasoning="fallback: empty reply", meta={"fallback": "neutral"})
+            prose = without_field(raw, "reasoning").replace("{", " ").replace("}", " ")
+            try:
+                text = clean_speech(prose, self.max_statement_chars)
+                return Action(text, reasoning="fallback: unparseable reply used as prose", meta={"fallback": "prose"})
+            except ReplyError:
+                pass
+        return Action(NEUTRAL_LINE, reasoning="fallback: no usable statement", meta={"fallback": "neutral"})
 
     # ---- discrete moves ------------------------------------------------------------------------
     async def _choose_by_json(self, obs: Observation) -> Action:
@@ -162,8 +190,8 @@ class LLMAgent:
             value, reasoning = read_field(reply, "action")
             return match_legal(value, legal, obs.player, alive), reasoning
 
-        base = self._prompt(obs, ACTION_FORMAT.format(legal=", ".join(legal)))
-        choice, reasoning, _ = await self._ask(base, read, self.action_tokens)
+        base = self._prompt(obs, self._format(ACTION_FIELD.format(legal=", ".join(legal))))
+        choice, reasoning, _ = await self._ask(base, read, self.action_tokens, self._opening("action"))
         if choice is not None:
             return Action(str(choice), reasoning=reasoning)
         self.counts["fallbacks"] += 1
@@ -180,7 +208,7 @@ class LLMAgent:
         assert obs.legal is not None
         self.counts["decisions"] += 1
         self.counts["choice_decisions"] += 1
-        base = self._prompt(obs, ACTION_FORMAT.format(legal=", ".join(obs.legal)))
+        base = self._prompt(obs, self._format(ACTION_FIELD.format(legal=", ".join(obs.legal))))
         scores = await self.backend.score(base, [self._answer(option) for option in obs.legal])
         best = int(np.argmax(scores))
         ranked = ", ".join(f"{o}={s:.1f}" for o, s in sorted(zip(obs.legal, scores, strict=True), key=lambda x: -x[1]))

@@ -42,8 +42,12 @@ class BackendError(RuntimeError):
 class LLMBackend(Protocol):
     name: str
 
-    async def generate(self, prompt: Prompt, sampling: Sampling, n: int = 1) -> list[str]:
-        """``n`` sampled replies; reply ``i`` uses seed ``sampling.seed + i``."""
+    async def generate(self, prompt: Prompt, sampling: Sampling, n: int = 1, prefill: str = "") -> list[str]:
+        """``n`` sampled replies; reply ``i`` uses seed ``sampling.seed + i``.
+
+        ``prefill`` starts the assistant's reply (e.g. ``{"statement": "``) where the backend can
+        continue a partial message; replies are returned whole, prefill included.
+        """
         ...
 
     async def score(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]:

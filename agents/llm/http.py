@@ -34,7 +34,9 @@ class OpenAIBackend:
         self.model = model
         self.base_url = base_url.rstrip("/")
         self._api_key_env = api_key_env
-        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self.max_concurrency = max_concurrency
+        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore_loop: asyncio.AbstractEventLoop | None = None
         self.timeout_s = timeout_s
         self.retries = retries
         self.backoff_s = backoff_s
@@ -43,9 +45,24 @@ class OpenAIBackend:
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r})"
 
+    def _key(self) -> str | None:
+        return os.environ.get(self._api_key_env) if self._api_key_env else None
+
     def _headers(self) -> dict[str, str]:
-        key = os.environ.get(self._api_key_env) if self._api_key_env else None
+        key = self._key()
         return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def _limit(self) -> asyncio.Semaphore:
+        """The concurrency limit of the running event loop (a semaphore binds to one loop, and one
+        backend serves every ``asyncio.run`` of the process)."""
+        loop = asyncio.get_running_loop()
+        if self._semaphore is None or self._semaphore_loop is not loop:
+            self._semaphore, self._semaphore_loop = asyncio.Semaphore(self.max_concurrency), loop
+        return self._semaphore
+
+    def _redact(self, text: str) -> str:
+        key = self._key()
+        return text.replace(key, "***") if key else text
 
     async def _post(self, path: str, payload: dict) -> dict:
         last_error = ""
@@ -54,7 +71,7 @@ class OpenAIBackend:
                 await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
             try:
                 async with (
-                    self._semaphore,
+                    self._limit(),
                     httpx.AsyncClient(timeout=self.timeout_s, transport=self._transport) as client,
                 ):
                     response = await client.post(self.base_url + path, json=payload, headers=self._headers())
@@ -65,11 +82,18 @@ class OpenAIBackend:
                 last_error = f"HTTP {response.status_code}"
                 continue
             if response.status_code >= 400:
-                raise BackendError(f"{self.base_url}{path}: HTTP {response.status_code}: {response.text[:200]}")
-            return response.json()
+                detail = self._redact(response.text[:200])
+                raise BackendError(f"{self.base_url}{path}: HTTP {response.status_code}: {detail}")
+            try:
+                return response.json()
+            except ValueError as error:
+                detail = self._redact(response.text[:80])
+                raise BackendError(f"{self.base_url}{path}: reply is not JSON: {detail!r}") from error
         raise BackendError(f"{self.base_url}{path}: gave up after {self.retries + 1} attempts ({last_error})")
 
-    async def generate(self, prompt: Prompt, sampling: Sampling, n: int = 1) -> list[str]:
+    async def generate(self, prompt: Prompt, sampling: Sampling, n: int = 1, prefill: str = "") -> list[str]:
+        # ``prefill`` is not sent: chat servers differ in continuing a partial assistant message, and
+        # models served this way follow the JSON instruction; the reply is parsed the same either way.
         replies = []
         for i in range(n):  # one request per candidate: servers differ in honouring `n` with a seed
             body = await self._post(
@@ -104,5 +128,7 @@ class OpenAIBackend:
                 offsets, values = logprobs["text_offset"], logprobs["token_logprobs"]
             except (KeyError, IndexError, TypeError) as error:
                 raise BackendError(f"{self.base_url} does not return prompt logprobs: {error!r}") from error
+            if len(offsets) != len(values):
+                raise BackendError(f"{self.base_url}: logprobs arrays differ in length")
             scores.append(sum(v for off, v in zip(offsets, values, strict=True) if off >= len(head) and v is not None))
         return scores

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from agents.llm.backend import Prompt, Sampling
+from agents.llm.backend import BackendError, Prompt, Sampling
 
 
 @dataclass
@@ -78,9 +78,10 @@ class TransformersBackend:
         return cls.from_dir(embedded_model_dir(), name=kwargs.pop("name", EMBEDDED_NAME), **kwargs)
 
     # ---- public API ------------------------------------------------------------------------------
-    async def generate(self, prompt: Prompt, sampling: Sampling, n: int = 1) -> list[str]:
-        ids = self._encode_prompt(prompt)
-        return await self._submit(_Request("generate", [ids] * n, self._future(), sampling=sampling))
+    async def generate(self, prompt: Prompt, sampling: Sampling, n: int = 1, prefill: str = "") -> list[str]:
+        ids = self._encode_prompt(prompt, prefill)
+        replies = await self._submit(_Request("generate", [ids] * n, self._future(), sampling=sampling))
+        return [prefill + reply for reply in replies]
 
     async def score(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]:
         ids = self._encode_prompt(prompt)
@@ -95,8 +96,8 @@ class TransformersBackend:
     def _future(self) -> asyncio.Future:
         return asyncio.get_running_loop().create_future()
 
-    def _encode_prompt(self, prompt: Prompt) -> list[int]:
-        ids = self.tokenizer.encode(self.chat_text(prompt), add_special_tokens=False)
+    def _encode_prompt(self, prompt: Prompt, prefill: str = "") -> list[int]:
+        ids = self.tokenizer.encode(self.chat_text(prompt) + prefill, add_special_tokens=False)
         # keep the end (the question) when a long game history overflows the budget
         return ids[-self.max_prompt_tokens :]
 
@@ -130,9 +131,10 @@ class TransformersBackend:
         try:
             results = await asyncio.to_thread(work, requests)
         except Exception as error:  # a failed batch fails its requests, not the worker
+            failure = BackendError(f"{self.name}: {type(error).__name__}: {error}")
             for r in requests:
                 if not r.future.done():
-                    r.future.set_exception(error)
+                    r.future.set_exception(failure)
             return
         for r, result in zip(requests, results, strict=True):
             if not r.future.done():
@@ -215,6 +217,8 @@ class TransformersBackend:
             targets = ids[i, start:]  # [C]
             scores.append(float(logprobs[i, start - 1 : width - 1].gather(-1, targets.unsqueeze(-1)).sum()))
         self.stats.batches += 1
+        self.stats.rows += len(rows)
+        self.stats.max_batch_rows = max(self.stats.max_batch_rows, len(rows))
         results, begin = [], 0
         for r in requests:
             results.append(scores[begin : begin + len(r.rows)])

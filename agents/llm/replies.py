@@ -15,7 +15,9 @@ from typing import Any
 ABSTAIN_WORDS = frozenset({"abstain", "none", "nobody", "no one", "noone", "skip", "pass"})
 PLAYER_RE = re.compile(r"player[\s_\-#]*(\d+)\b", re.IGNORECASE)
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-FIELD_RE = r'["\']{key}["\']\s*:\s*["\']((?:[^"\'\\]|\\.)*)'
+# a field whose string opened, in either quote style (the closing quote may be missing: truncation)
+FIELD_RE = r'["\']{key}["\']\s*:\s*(?:"((?:[^"\\]|\\.)*)|\'((?:[^\'\\]|\\.)*))'
+_DECODER = json.JSONDecoder()
 
 
 class ReplyError(ValueError):
@@ -23,31 +25,18 @@ class ReplyError(ValueError):
 
 
 def extract_object(reply: str) -> dict[str, Any]:
-    """The first JSON object in ``reply`` (prose around it is ignored)."""
-    start = reply.find("{")
-    while start != -1:
-        depth, in_string, escaped = 0, False, False
-        for end in range(start, len(reply)):
-            ch = reply[end]
-            if in_string:
-                escaped = ch == "\\" and not escaped
-                in_string = not (ch == '"' and not escaped)
-                continue
-            if ch == '"':
-                in_string = True
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    try:
-                        value = json.loads(reply[start : end + 1])
-                    except json.JSONDecodeError:
-                        break
-                    if isinstance(value, dict):
-                        return value
-                    break
-        start = reply.find("{", start + 1)
+    """The first JSON object in ``reply`` (prose around it is ignored).
+
+    ``raw_decode`` from each ``{`` stops at the end of the object it finds, so escaped quotes are
+    handled by the JSON parser itself and brace-heavy junk stays linear-ish.
+    """
+    for match in re.finditer(r"\{", reply):
+        try:
+            value, _ = _DECODER.raw_decode(reply, match.start())
+        except (json.JSONDecodeError, RecursionError):
+            continue
+        if isinstance(value, dict):
+            return value
     raise ReplyError("no valid JSON object found; reply with a single JSON object")
 
 
@@ -64,13 +53,22 @@ def read_field(reply: str, key: str) -> tuple[str, str]:
         if match is None:
             raise
         reasoning = re.search(FIELD_RE.format(key="reasoning"), reply)
-        return _unescape(match.group(1)), _unescape(reasoning.group(1)) if reasoning else ""
+        return _unescape(_group(match)), _unescape(_group(reasoning)) if reasoning else ""
     if key not in obj:
         raise ReplyError(f'the JSON object has no "{key}" field')
     value, reasoning = obj[key], obj.get("reasoning", "")
     if not isinstance(value, str | int):
         raise ReplyError(f'"{key}" must be a string')
     return str(value), reasoning if isinstance(reasoning, str) else json.dumps(reasoning)
+
+
+def _group(match: re.Match[str]) -> str:
+    return match.group(1) if match.group(1) is not None else match.group(2)
+
+
+def without_field(reply: str, key: str) -> str:
+    """``reply`` with the (possibly truncated) string field ``key`` cut out."""
+    return re.sub(FIELD_RE.format(key=key) + r"[\"']?", " ", reply)
 
 
 def _unescape(text: str) -> str:

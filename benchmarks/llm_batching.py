@@ -1,0 +1,120 @@
+"""LLM batching: tokens/s and Werewolf speaking turns/s with 1 game vs 32 concurrent games.
+
+Same model, same run, same agents: every seat of 7-player Werewolf is an :class:`LLMAgent` on one
+shared :class:`TransformersBackend` (the embedded SmolLM2-135M-Instruct by default). With one game
+the backend sees one request at a time; with 32 games it gathers the pending requests of all games
+into padded batches. The figure of merit is throughput, so each setting runs until it has produced
+a fixed number of speaking turns.
+
+    python -m benchmarks.llm_batching [--turns-single 12] [--turns-batched 128] [--concurrency 32]
+
+Last line: ``RESULT tokens_per_s_1=... tokens_per_s_32=... turns_per_s_1=... turns_per_s_32=... ratio=...``
+(``ratio`` = tokens/s at 32 over tokens/s at 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from agents.llm.agent import LLMAgent
+from agents.llm.local import TransformersBackend
+from games.werewolf import WerewolfConfig, WerewolfSession
+
+
+@dataclass
+class Throughput:
+    games: int
+    turns: int
+    tokens: int
+    seconds: float
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds
+
+    @property
+    def turns_per_s(self) -> float:
+        return self.turns / self.seconds
+
+
+class Budget:
+    """Stops every game once the run has produced ``turns`` speaking turns."""
+
+    def __init__(self, turns: int) -> None:
+        self.left = turns
+
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
+
+
+async def play_until_spent(backend: TransformersBackend, seed: int, budget: Budget, tokens: int) -> int:
+    """Play games one after another from ``seed``; returns the speaking turns this worker made."""
+    turns = 0
+    while not budget.spent:
+        session = WerewolfSession(WerewolfConfig(), seed)
+        agents = {
+            p: LLMAgent(p, backend, np.random.default_rng([seed, i]), speech_tokens=tokens)
+            for i, p in enumerate(session.players)
+        }
+        while not session.is_over() and not budget.spent:
+            actors = session.to_act()
+            speaking = session.legal(actors[0]) is None
+            actions = await asyncio.gather(*(agents[p].act(session.observe(p)) for p in actors))
+            for player, action in zip(actors, actions, strict=True):
+                session.step(player, action)
+            if speaking:
+                turns += 1
+                budget.left -= 1
+        seed += 1000
+    return turns
+
+
+async def measure(backend: TransformersBackend, games: int, turns: int, tokens: int) -> Throughput:
+    budget = Budget(turns)
+    before = backend.stats.generated_tokens
+    start = time.perf_counter()
+    made = await asyncio.gather(*(play_until_spent(backend, seed, budget, tokens) for seed in range(games)))
+    seconds = time.perf_counter() - start
+    return Throughput(games, sum(made), backend.stats.generated_tokens - before, seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=None, help="local model directory (default: the embedded model)")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--turns-single", type=int, default=12)
+    parser.add_argument("--turns-batched", type=int, default=128)
+    parser.add_argument("--speech-tokens", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    backend = (
+        TransformersBackend.from_dir(args.model, max_batch=args.concurrency)
+        if args.model
+        else TransformersBackend.embedded(max_batch=args.concurrency)
+    )
+    asyncio.run(measure(backend, 1, 2, 8))  # warm-up: first-call allocations, kernel selection
+    single = asyncio.run(measure(backend, 1, args.turns_single, args.speech_tokens))
+    batched = asyncio.run(measure(backend, args.concurrency, args.turns_batched, args.speech_tokens))
+    print(f"model {backend.name}, 7-player Werewolf, every seat an LLM agent, {args.threads} torch threads")
+    print(f"{'setting':<22}{'turns':>7}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'turns/s':>9}")
+    for label, r in (("1 game", single), (f"{args.concurrency} concurrent games", batched)):
+        print(f"{label:<22}{r.turns:>7}{r.tokens:>8}{r.seconds:>9.1f}{r.tokens_per_s:>10.1f}{r.turns_per_s:>9.3f}")
+    ratio = batched.tokens_per_s / single.tokens_per_s
+    print(f"largest batch: {backend.stats.max_batch_rows} rows; throughput ratio (tokens/s): {ratio:.2f}x")
+    print(
+        f"RESULT tokens_per_s_1={single.tokens_per_s:.2f} tokens_per_s_{args.concurrency}={batched.tokens_per_s:.2f} "
+        f"turns_per_s_1={single.turns_per_s:.3f} turns_per_s_{args.concurrency}={batched.turns_per_s:.3f} "
+        f"ratio={ratio:.2f} turns_ratio={batched.turns_per_s / single.turns_per_s:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
