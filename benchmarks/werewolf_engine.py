@@ -73,13 +73,14 @@ def engine_game(config: WerewolfConfig) -> Callable[[int], int]:
     # One stream for the rules and one for the agents over the whole run, as a solver's rollouts would
     # use them (a fresh Generator per game costs about as much as ten moves).
     rules, agent = np.random.default_rng(0), np.random.default_rng(1)
+    discussion = Phase.DAY_DISCUSSION  # a local: enum member lookups cost ~60 ns in Python 3.11
 
     def play(_game: int) -> int:
         state = new_game(config, rules)
         moves = 0
         while not state.is_over:
             p = state.to_act()[0]
-            if state.phase is Phase.DAY_DISCUSSION:
+            if state.phase is discussion:
                 state.speak(p, LINE)
             else:
                 state.choose(p, pick(agent, state.legal_targets(p)))
@@ -102,9 +103,9 @@ def env_game(config: WerewolfConfig, action_format: str) -> Callable[[int], int]
                 env.step(None)
                 continue
             if action_format == "discrete":
-                action = int(pick(agent, np.flatnonzero(obs["action_mask"])))
+                action = int(pick(agent, obs["action_mask"].nonzero()[0]))
             else:
-                legal = np.flatnonzero(obs["legal_mask"])
+                legal = obs["legal_mask"].nonzero()[0]
                 choice = int(pick(agent, legal)) if legal.size else None
                 action = LINE if choice is None else "abstain" if choice == env.n else f"player_{choice}"
             env.step(action)

@@ -209,7 +209,8 @@ def test_registry_builds_each_kind():
     rng = np.random.default_rng(0)
     assert set(AGENT_KINDS) >= {"random", "scripted", "human"}
     for kind in AGENT_KINDS:
-        agent = make_agent(kind, f"{kind}_seat", rng)
+        params = {"backend": {"type": "scripted"}} if kind == "llm" else None  # no model load here
+        agent = make_agent(kind, f"{kind}_seat", rng, params)
         assert isinstance(agent, Agent) and agent.name == f"{kind}_seat"
     assert isinstance(make_agent("random", "r", rng), RandomAgent)
     scripted = make_agent("scripted", "s", rng, {"seer": "hide", "werewolf": "lie_low"})
@@ -218,7 +219,7 @@ def test_registry_builds_each_kind():
 
 def test_registry_errors_name_the_problem():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match=r"'llm'.*human, random, scripted"):
+    with pytest.raises(ValueError, match=r"'gpt'.*human, llm, random, scripted"):
         make_agent("gpt", "x", rng)
     with pytest.raises(ValidationError, match="werewolf"):
         make_agent("scripted", "x", rng, {"werewolf": "bus"})

@@ -269,3 +269,16 @@ def test_render_modes() -> None:
     silent.reset(seed=0)
     with pytest.warns(UserWarning, match="render_mode"):
         assert silent.render() is None
+
+
+def test_observation_arrays_are_read_only_and_keep_their_values() -> None:
+    env = pettingzoo.make("aec", "latent_arena/werewolf-v0", action_format="discrete")
+    env.reset(seed=3)
+    first, *_ = env.last()
+    kept = {k: v.copy() for k, v in first.items() if isinstance(v, np.ndarray)}
+    with pytest.raises(ValueError, match="read-only"):
+        first["alive"][0] = 0
+    for _ in range(12):  # later moves never change an observation already handed out
+        obs, _, terminated, truncated, _ = env.last()
+        env.step(None if terminated or truncated else int(np.flatnonzero(obs["action_mask"])[0]))
+    assert all(np.array_equal(first[k], v) for k, v in kept.items())

@@ -68,7 +68,12 @@ class LLMParams(_Frozen):
     speech_tokens: int = Field(96, ge=8, le=1024, description="Max new tokens for a speaking turn.")
     action_tokens: int = Field(48, ge=8, le=512, description="Max new tokens for a JSON move.")
     max_statement_chars: int = Field(400, ge=20, le=5000)
-    reason_first: bool = Field(True, description="JSON field order: reasoning before the statement/action.")
+    reason_first: bool = Field(
+        False,
+        description="JSON field order. The papers put reasoning first; the embedded 135M model then rarely "
+        "reaches the statement before its token budget (5 of 5 statements parsed statement-first vs 1 of 5 "
+        "reasoning-first in one 5-player game), so the default asks for the answer first.",
+    )
     prefill: bool = Field(True, description="Open the reply's JSON object for the model (local backends).")
 
 

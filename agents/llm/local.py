@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
 
 from agents.llm.backend import BackendError, Prompt, Sampling
 
@@ -24,10 +25,10 @@ from agents.llm.backend import BackendError, Prompt, Sampling
 @dataclass
 class _Request:
     kind: str  # "generate" | "score"
-    rows: list[list[int]]  # token ids per row (prompt; for score: prompt + continuation)
+    rows: list[list[int]]  # generate: prompt ids per row; score: continuation ids per option
     future: asyncio.Future
     sampling: Sampling | None = None
-    prefix_len: list[int] = field(default_factory=list)  # score: prompt length per row
+    prefix: list[int] = field(default_factory=list)  # score: the prompt shared by every option
 
 
 @dataclass
@@ -67,6 +68,7 @@ class TransformersBackend:
 
     @classmethod
     def from_dir(cls, path: str | Path, **kwargs) -> TransformersBackend:
+        hf_logging.disable_progress_bar()  # a per-load bar would break the tournament's own progress bar
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(path)
         return cls(model, tokenizer, name=kwargs.pop("name", Path(path).name), **kwargs)
@@ -84,9 +86,8 @@ class TransformersBackend:
         return [prefill + reply for reply in replies]
 
     async def score(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]:
-        ids = self._encode_prompt(prompt)
-        rows = [ids + self.tokenizer.encode(c, add_special_tokens=False) for c in continuations]
-        return await self._submit(_Request("score", rows, self._future(), prefix_len=[len(ids)] * len(rows)))
+        options = [self.tokenizer.encode(c, add_special_tokens=False) for c in continuations]
+        return await self._submit(_Request("score", options, self._future(), prefix=self._encode_prompt(prompt)))
 
     def chat_text(self, prompt: Prompt) -> str:
         messages = [{"role": m.role, "content": m.content} for m in prompt]
@@ -203,22 +204,43 @@ class TransformersBackend:
 
     @torch.inference_mode()
     def _score_rows(self, requests: list[_Request]) -> list[list[float]]:
-        rows = [row for r in requests for row in r.rows]
-        prefix = [p for r in requests for p in r.prefix_len]
+        """Sum of log-probabilities of each option after its prompt. Each prompt runs once; its KV
+        cache is then copied to every option of that prompt, so k options cost one prompt pass."""
+        owner = [i for i, r in enumerate(requests) for _ in r.rows]  # option -> its request
+        options = [row for r in requests for row in r.rows]
         with self._lock:
-            ids, mask = self._pad_left(rows)
+            ids, mask = self._pad_left([r.prefix for r in requests])  # [R, T]
             position = (mask.cumsum(-1) - 1).clamp(min=0)
-            logits = self.model(input_ids=ids, attention_mask=mask, position_ids=position).logits  # [B, T, V]
-            logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-        width = ids.shape[1]
-        scores = []
-        for i, row in enumerate(rows):
-            start = width - len(row) + prefix[i]  # first continuation token's column
-            targets = ids[i, start:]  # [C]
-            scores.append(float(logprobs[i, start - 1 : width - 1].gather(-1, targets.unsqueeze(-1)).sum()))
+            out = self.model(
+                input_ids=ids, attention_mask=mask, position_ids=position, use_cache=True, logits_to_keep=1
+            )
+            first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)  # [R, V]: next-token log-probs
+            scores = [0.0] * len(options)
+            width = max((len(o) for o in options), default=0)
+            if width:
+                index = torch.tensor(owner)
+                cache = out.cache
+                cache.batch_select_indices(index)  # [O, T] rows: each option gets its prompt's cache
+                tokens = torch.full((len(options), width), self.pad_id, dtype=torch.long)  # [O, C], right-padded
+                for o, row in enumerate(options):
+                    tokens[o, : len(row)] = torch.tensor(row, dtype=torch.long)
+                option_mask = torch.cat([mask[index], torch.ones_like(tokens)], dim=1)  # [O, T + C]
+                option_position = position[index, -1:] + 1 + torch.arange(width)  # [O, C]
+                logits = self.model(
+                    input_ids=tokens, attention_mask=option_mask, position_ids=option_position, cache=cache
+                ).logits  # [O, C, V]
+                logprobs = torch.log_softmax(logits.float(), dim=-1)
+                for o, row in enumerate(options):
+                    if not row:
+                        continue
+                    total = first[owner[o], row[0]]
+                    if len(row) > 1:
+                        following = torch.tensor(row[1:]).unsqueeze(-1)  # [C-1, 1]
+                        total = total + logprobs[o, : len(row) - 1].gather(-1, following).sum()
+                    scores[o] = float(total)
         self.stats.batches += 1
-        self.stats.rows += len(rows)
-        self.stats.max_batch_rows = max(self.stats.max_batch_rows, len(rows))
+        self.stats.rows += len(options)
+        self.stats.max_batch_rows = max(self.stats.max_batch_rows, len(options))
         results, begin = [], 0
         for r in requests:
             results.append(scores[begin : begin + len(r.rows)])

@@ -3,9 +3,12 @@
 Players act one at a time in the order the rules ask for them (night roles, speakers in turn, then
 voters in id order; a voter sees no other vote before the tally, as in the rules). Spaces follow the
 "PettingZoo compliance with text" notes (``/work/shared/reference/solvers.md``): the observation is a
-``Dict`` whose ``"text"`` entry is the player's prompt from ``session.observe`` (built only from events
-that player saw) plus a structured numeric view in the spirit of SLA's vector observation (Xu et al.,
-ICML 2024, arXiv 2310.18940: id, role, round, phase, alive flags, votes).
+``Dict`` whose ``"text"`` entry is the player's prompt from ``session.prompt`` (the text of
+``session.observe``, built only from events that player saw) plus a structured numeric view in the spirit
+of SLA's vector observation (Xu et al., ICML 2024, arXiv 2310.18940: id, role, round, phase, alive flags,
+votes), read from the same player's view. Observation arrays are **read-only** and may be shared
+between observations: they are rebuilt only when the view parts they come from change, and are never
+written afterwards (copy one before modifying it; RL buffers copy anyway).
 
 Two action formats (``action_format=``):
 
@@ -34,6 +37,7 @@ in ``agents`` at the end; a player who died earlier has already left and keeps 0
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import gymnasium
@@ -64,6 +68,7 @@ CHARSET = "".join(
 _OUTSIDE_CHARSET = re.compile(f"[^{re.escape(CHARSET)}]")
 
 PHASES: tuple[str, ...] = (*(p.value for p in Phase), "waiting")
+PHASE_INDEX: dict[str, int] = {phase: i for i, phase in enumerate(PHASES)}
 ROLES: tuple[Role, ...] = tuple(Role)
 ROLE_INDEX: dict[str, int] = {role.value: i for i, role in enumerate(ROLES)}
 CLAIMS: tuple[Role, ...] = (Role.SEER, Role.DOCTOR, Role.VILLAGER)
@@ -113,6 +118,7 @@ class WerewolfEnv(AECEnv):
         n = self.n = self.config.n_players
         self.possible_agents = [player_name(p) for p in range(n)]
         self._index = {a: p for p, a in enumerate(self.possible_agents)}
+        self._choice_index = {**self._index, ABSTAIN: n}  # a legal move name -> its mask index
         self.n_actions = 3 * n + 5 if self.discrete else n + 1
         self._mask_key = "action_mask" if self.discrete else "legal_mask"
         # One space object per agent, built once: api_test requires the same object on every call and
@@ -120,6 +126,8 @@ class WerewolfEnv(AECEnv):
         self._observation_spaces = {a: self._make_observation_space() for a in self.possible_agents}
         self._action_spaces = {a: self._make_action_space() for a in self.possible_agents}
         self._claimable = [self.config.role_counts().get(role, 0) > 0 for role in CLAIMS]
+        self._masks: dict[Any, np.ndarray] = {}  # memo of _mask; a game has few distinct legal sets
+        self._moves = self._make_moves()
         self._seed: int | None = None  # None: the first unseeded reset draws from OS entropy
         self._seeds: np.random.Generator | None = None
         self.session: WerewolfSession | None = None
@@ -172,6 +180,11 @@ class WerewolfEnv(AECEnv):
         self.session = WerewolfSession(self.config, seed=self._game_seed)
         self._fallback_rng: np.random.Generator | None = None
         self._rendered = 0
+        self._deaths = 0
+        self._living = tuple(range(self.n))  # seats of the living, updated by _settle (for speech masks)
+        # Caches of _view_arrays, keyed by the sizes of the view parts they come from.
+        self._public_arrays: tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]] = ((-1, -1), ())  # type: ignore[assignment]
+        self._private_arrays: dict[str, tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]]] = {}
         self.agents = list(self.possible_agents)
         self.rewards = dict.fromkeys(self.agents, 0.0)
         self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
@@ -186,28 +199,35 @@ class WerewolfEnv(AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
-        self._clear_rewards()
+        # PettingZoo's _clear_rewards is not needed: rewards are nonzero only once the game is over, and
+        # then every agent is terminated and steps through _was_dead_step, which clears them.
         self._cumulative_rewards[agent] = 0.0
         move, fell_back = self._decode(agent, action)
-        self.infos[agent]["fallbacks"] += fell_back
+        if fell_back:
+            self.infos[agent]["fallbacks"] += 1
         self.session.step(agent, move)
         self._settle()
-        self._accumulate_rewards()
         if self.render_mode == "human":
             self.render()
 
     def _settle(self) -> None:
         """Terminate the newly dead; at the end pay everyone still present and terminate them."""
-        alive = self.session.state.alive
-        over = self.session.is_over()
-        scores = self.session.outcome().scores if over else {}
-        for a in self.agents:
-            if over:
-                self.rewards[a] = scores[a]
-            self.terminations[a] = over or not alive[self._index[a]]
-        if not over:
-            self.agent_selection = self.session.to_act()[0]
-        self._deads_step_first()
+        state = self.session.state
+        if state.is_over:
+            scores = state.returns()  # the Outcome's scores, by seat
+            for a in self.agents:
+                self.rewards[a] = scores[self._index[a]]
+                self.terminations[a] = True
+            self._accumulate_rewards()
+            self._deads_step_first()
+            return
+        self.agent_selection = self.possible_agents[state.to_act()[0]]
+        deaths = state.alive.count(False)
+        if deaths != self._deaths:  # someone died this move: they step out (None) before play goes on
+            self._deaths, self._living = deaths, tuple(state.living())
+            for a in self.agents:
+                self.terminations[a] = not state.alive[self._index[a]]
+            self._deads_step_first()
 
     # ---- actions -------------------------------------------------------------------------------
     def _decode(self, agent: str, action: Any) -> tuple[Action, bool]:
@@ -216,15 +236,26 @@ class WerewolfEnv(AECEnv):
         if self.discrete:
             index = int(action) if isinstance(action, int | np.integer) else -1
             if 0 <= index < self.n_actions and self._mask(agent, legal)[index]:
-                return self._index_move(index), False
+                return self._moves[index], False
         elif legal is None:
             if not isinstance(action, str):
                 return Action(""), True
-            speech = _OUTSIDE_CHARSET.sub("?", action[:MAX_SPEECH])
+            speech = action[:MAX_SPEECH]
+            if not (speech.isascii() and speech.isprintable()):  # printable ASCII is inside CHARSET
+                speech = _OUTSIDE_CHARSET.sub("?", speech)
             return Action(speech), speech != action
-        elif isinstance(action, str) and action.strip().lower() in legal:
-            return Action(action.strip().lower()), False
+        elif isinstance(action, str):
+            choice = action.strip().lower()
+            if choice in legal:
+                return self._moves[self._choice_index[choice]], False
         return self._fallback(legal), True
+
+    def _make_moves(self) -> list[Action]:
+        """The session move of every choice (and, in the discrete format, every speech) index, built once:
+        actions are immutable."""
+        if self.discrete:
+            return [self._index_move(index) for index in range(self.n_actions)]
+        return [Action(name) for name in self._choice_index]
 
     def _fallback(self, legal: tuple[str, ...] | None) -> Action:
         if legal is None:
@@ -253,14 +284,27 @@ class WerewolfEnv(AECEnv):
         return Action(INTENT_SENTENCES[intent], intent=intent)
 
     def _mask(self, agent: str, legal: tuple[str, ...] | None) -> np.ndarray:
-        """Legal indices from ``session.legal`` / ``Observation.legal``: a tuple of names for a choice,
-        ``None`` when ``agent`` is to speak, ``()`` when it is not ``agent``'s turn (all zero)."""
+        """Legal indices from ``session.legal`` / the session's prompt: a tuple of names for a choice,
+        ``None`` when ``agent`` is to speak, ``()`` when it is not ``agent``'s turn (all zero).
+
+        Memoised and shared between observations, hence read-only.
+        """
+        # A discrete speaker's mask depends on who else is alive; every other mask on `legal` alone.
+        key = (agent, self._living) if legal is None and self.discrete else legal
+        mask = self._masks.get(key)
+        if mask is None:
+            if len(self._masks) >= 4096:  # bounded: legal sets are few per game, but games are many
+                self._masks.clear()
+            mask = self._masks[key] = _frozen(self._build_mask(agent, legal))
+        return mask
+
+    def _build_mask(self, agent: str, legal: tuple[str, ...] | None) -> np.ndarray:
         mask = np.zeros(self.n_actions, np.int8)
         if legal:
-            mask[[self.n if name == ABSTAIN else self._index[name] for name in legal]] = 1
+            mask[[self._choice_index[name] for name in legal]] = 1
         elif legal is None and self.discrete:
             n, me = self.n, self._index[agent]
-            others = [q for q in self.session.state.living() if q != me]
+            others = [q for q in self._living if q != me]
             mask[n + 1] = 1
             mask[[n + 2 + q for q in others]] = 1
             mask[[2 * n + 2 + q for q in others]] = 1
@@ -269,31 +313,57 @@ class WerewolfEnv(AECEnv):
 
     # ---- observations --------------------------------------------------------------------------
     def observe(self, agent: str) -> dict[str, Any]:
-        obs = self.session.observe(agent)
-        view, index, n = obs.data, self._index, self.n
-        known_roles = np.full(n, -1, np.int8)
-        for name, role in view["known_roles"].items():
-            known_roles[index[name]] = ROLE_INDEX[role]
-        seer_results = np.zeros(n, np.int8)
-        for name, is_wolf in view["seer_results"].items():
-            seer_results[index[name]] = 1 if is_wolf else -1
-        last_votes = np.full(n, -1, np.int16)
-        if view["vote_history"]:
-            for voter, target in view["vote_history"][-1]["votes"].items():
-                last_votes[index[voter]] = n if target is None else index[target]
-        phase = Phase.GAME_OVER.value if self.session.is_over() else obs.phase
+        phase, text, legal, view = self.session.prompt(agent)  # `view` is live: read, not kept
+        alive, known_roles, seer_results, last_votes = self._view_arrays(agent, view)
         return {
-            "text": obs.text,
-            "player": index[agent],
+            "text": text,
+            "player": self._index[agent],
             "role": ROLE_INDEX[view["role"]],
             "day": view["day"],
-            "phase": PHASES.index(phase),
-            "alive": np.array([view["alive"][a] for a in self.possible_agents], np.int8),
+            "phase": PHASE_INDEX[phase],
+            "alive": alive,
             "known_roles": known_roles,
             "seer_results": seer_results,
             "last_votes": last_votes,
-            self._mask_key: self._mask(agent, obs.legal),
+            self._mask_key: self._mask(agent, legal),
         }
+
+    def _view_arrays(self, agent: str, view: Mapping[str, Any]) -> tuple[np.ndarray, ...]:
+        """``alive``, ``known_roles``, ``seer_results`` and ``last_votes`` from ``agent``'s view (shared and
+        read-only), rebuilt only when the view parts they come from have grown.
+
+        Those parts only grow: a death (alive, and a role revealed at death), a role learnt, a check, a
+        tally. An entry written again holds the same truth (a re-checked player, a dead wolf's role).
+        ``alive`` and ``last_votes`` come from public fields alone, the same for every agent, so all agents
+        share one build of them.
+        """
+        public_key = (len(view["deaths"]), len(view["vote_history"]))
+        if self._public_arrays[0] != public_key:
+            self._public_arrays = (public_key, self._public_view_arrays(view))
+        private_key = (len(view["known_roles"]), len(view["seer_results"]))
+        cached = self._private_arrays.get(agent)
+        if cached is None or cached[0] != private_key:
+            cached = self._private_arrays[agent] = (private_key, self._private_view_arrays(view))
+        (alive, last_votes), (known_roles, seer_results) = self._public_arrays[1], cached[1]
+        return alive, known_roles, seer_results, last_votes
+
+    def _public_view_arrays(self, view: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        index, n = self._index, self.n
+        alive = np.array([view["alive"][a] for a in self.possible_agents], np.int8)
+        votes = [-1] * n  # by voter: target id, n abstain, -1 none
+        if view["vote_history"]:
+            for voter, target in view["vote_history"][-1]["votes"].items():
+                votes[index[voter]] = n if target is None else index[target]
+        return _frozen(alive), _frozen(np.array(votes, np.int16))
+
+    def _private_view_arrays(self, view: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        index, n = self._index, self.n
+        known_roles, seer_results = [-1] * n, [0] * n
+        for name, role in view["known_roles"].items():
+            known_roles[index[name]] = ROLE_INDEX[role]
+        for name, is_wolf in view["seer_results"].items():
+            seer_results[index[name]] = 1 if is_wolf else -1
+        return _frozen(np.array(known_roles, np.int8)), _frozen(np.array(seer_results, np.int8))
 
     # ---- rendering -----------------------------------------------------------------------------
     def render(self) -> str | None:
@@ -325,3 +395,9 @@ def _omniscient_line(event: Event) -> str:
 
 env = WerewolfEnv
 """PettingZoo's entry-point name (``games.<name>.env:env``); ``games.registration`` registers it."""
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """Mark a cached array read-only, so sharing it between observations is safe."""
+    array.flags.writeable = False
+    return array

@@ -6,6 +6,7 @@ Rendering only; the content comes from events already filtered to what the playe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from games.base import Event
@@ -32,13 +33,14 @@ PHASE_QUESTIONS: dict[Phase, str] = {
 }
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\n", " ").strip() + '"'
-
-
 def _render_setup(d: Mapping[str, Any], me: str) -> str:
-    counts = ", ".join(f"{c} × {r}" for r, c in d["role_counts"].items() if c)
-    return f"Players: {', '.join(d['players'])}. Roles in this game: {counts}. You are {me}."
+    return f"{_table(tuple(d['players']), tuple(d['role_counts'].items()))} You are {me}."
+
+
+@lru_cache(maxsize=64)  # every player of every game with the same seats reads the same table
+def _table(players: tuple[str, ...], role_counts: tuple[tuple[str, int], ...]) -> str:
+    counts = ", ".join(f"{c} × {r}" for r, c in role_counts if c)
+    return f"Players: {', '.join(players)}. Roles in this game: {counts}."
 
 
 def _render_role(d: Mapping[str, Any], me: str) -> str:
@@ -66,7 +68,7 @@ def _render_announcement(d: Mapping[str, Any], me: str) -> str:
 
 
 def _render_vote_result(d: Mapping[str, Any], me: str) -> str:
-    votes = ", ".join(f"{v}->{t or ABSTAIN}" for v, t in d["votes"].items())
+    votes = ", ".join([f"{v}->{t or ABSTAIN}" for v, t in d["votes"].items()])
     outcome = f"{d['eliminated']} was eliminated." if d["eliminated"] else "No one was eliminated."
     return f"Day {d['day']} vote: {votes}. {outcome}{_render_death_reveal(d) if d['eliminated'] else ''}"
 
@@ -74,6 +76,11 @@ def _render_vote_result(d: Mapping[str, Any], me: str) -> str:
 def _render_seer_check(d: Mapping[str, Any], me: str) -> str:
     verdict = "IS a werewolf" if d["is_werewolf"] else "is NOT a werewolf"
     return f"Your check: {d['target']} {verdict}."
+
+
+def _render_statement(d: Mapping[str, Any], me: str) -> str:
+    text = d["text"].replace("\n", " ").strip()  # one line per event
+    return f'{d["speaker"]} said: "{text}"'
 
 
 def _render_game_over(d: Mapping[str, Any], me: str) -> str:
@@ -92,7 +99,7 @@ EVENT_RENDERERS = {
     "seer_check": _render_seer_check,
     "doctor_protect": lambda d, me: f"You protected {d['target']}.",
     "announcement": _render_announcement,
-    "statement": lambda d, me: f"{d['speaker']} said: {_quote(d['text'])}",
+    "statement": _render_statement,
     "vote": lambda d, me: f"You voted for {d['target'] or 'nobody (abstained)'}.",
     "vote_result": _render_vote_result,
     "game_over": _render_game_over,
@@ -101,18 +108,48 @@ EVENT_RENDERERS = {
 }
 
 
+SAME_FOR_EVERY_READER = frozenset({"night", "day", "statement", "vote_result", "game_over"})
+"""Kinds of public event whose line does not depend on the reader (their renderer ignores ``me``), so a
+session may render each such event once and give every player the same line (strings are immutable)."""
+
+
+def render_event(event: Event, me: str) -> str | None:
+    """The history line of one event for ``me``, or ``None`` when it shows no line."""
+    return EVENT_RENDERERS[event.kind](event.data, me)
+
+
 def render_history(events: Iterable[Event], me: str) -> list[str]:
     """One line per visible event, oldest first."""
-    lines = (EVENT_RENDERERS[e.kind](e.data, me) for e in events)
+    lines = (render_event(e, me) for e in events)
     return [line for line in lines if line]
+
+
+PROMPT_HEAD = RULES_SUMMARY + "\n"
+"""The prompt before any history line (see :func:`render_prompt`)."""
+
+
+def render_prompt(head: Sequence[str], phase: Phase, day: int, legal: Sequence[str] | None, living: str) -> str:
+    """The full prompt body for one decision: the rules and history (``head``, to be joined by newlines:
+    :data:`PROMPT_HEAD` then one line per event), the living players, the question and the legal choices.
+
+    Sessions keep ``head`` per player and extend it as events arrive, so a prompt costs one join of the
+    history, not a re-render of it. ``living`` is the living players' names joined by ", ".
+    """
+    return "\n".join([*head, _tail(living, phase, day, None if legal is None else tuple(legal))])
+
+
+@lru_cache(maxsize=4096)  # the players to speak in one round, and the same spots in other games, share one
+def _tail(living: str, phase: Phase, day: int, legal: tuple[str, ...] | None) -> str:
+    """The prompt after the history: a blank line, the living players, the question, the legal choices."""
+    tail = ["", f"Living players: {living}.", PHASE_QUESTIONS[phase].format(day=day)]
+    if legal is not None:
+        tail.append(f"Legal choices: {', '.join(legal)}.")
+    return "\n".join(tail)
 
 
 def render_observation(
     me: str, phase: Phase, day: int, history: Sequence[str], legal: Sequence[str] | None, living: Sequence[str]
 ) -> str:
-    """The full prompt body for one decision."""
-    parts = [RULES_SUMMARY, "", *history, "", f"Living players: {', '.join(living)}."]
-    parts.append(PHASE_QUESTIONS[phase].format(day=day))
-    if legal is not None:
-        parts.append(f"Legal choices: {', '.join(legal)}.")
-    return "\n".join(parts)
+    """The full prompt body for one decision: the rules, the history lines, the living players, the question
+    and the legal choices, one per line."""
+    return render_prompt([PROMPT_HEAD, *history], phase, day, legal, ", ".join(living))

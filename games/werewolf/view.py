@@ -6,7 +6,7 @@ for language models (``text.py``) and data for scripted/neural agents both come 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from games.base import Event
@@ -15,7 +15,15 @@ from games.werewolf.config import ROLE_TEAM, Role
 
 def fold_view(player: str, events: Iterable[Event]) -> dict[str, Any]:
     """Structured knowledge of ``player`` after the given (already visible) events."""
-    view: dict[str, Any] = {
+    view = new_view(player)
+    for event in events:
+        fold_event(view, event)
+    return view
+
+
+def new_view(player: str) -> dict[str, Any]:
+    """What ``player`` knows before any event."""
+    return {
         "player": player,
         "role": None,
         "team": None,
@@ -35,9 +43,35 @@ def fold_view(player: str, events: Iterable[Event]) -> dict[str, Any]:
         "my_votes": [],
         "winner": None,
     }
-    for event in events:
-        _FOLD[event.kind](view, event.data)
-    return view
+
+
+def fold_event(view: dict[str, Any], event: Event) -> None:
+    """Update ``view`` in place with one event its player was shown (folds are incremental)."""
+    FOLDERS[event.kind](view, event.data)
+
+
+def snapshot(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``view``: shares nothing with it, so later folds leave it alone and changing it
+    changes nothing else (sessions share the public parts of their players' views)."""
+    return _copy(view)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value  # str, int, bool, None: immutable
+
+
+PUBLIC_FIELDS = ("players", "role_counts", "alive", "statements", "vote_history", "deaths", "winner")
+"""View fields that only :data:`SHARED_FOLDS` write: the same for every player, so a session may fold
+them once and share them (with the roles revealed at death, kept in ``known_roles``)."""
+
+SHARED_FOLDS = frozenset({"setup", "day", "announcement", "statement", "vote_result", "game_over"})
+"""Event kinds whose fold writes :data:`PUBLIC_FIELDS` only (and roles revealed at death). Every other
+kind, public ones included (nightfall sets the reader's ``day`` and clears a wolf's proposal), is folded
+into each reader's own view."""
 
 
 def _setup(view: dict[str, Any], d: dict[str, Any]) -> None:
@@ -46,11 +80,14 @@ def _setup(view: dict[str, Any], d: dict[str, Any]) -> None:
     view["role_counts"] = dict(d["role_counts"])
 
 
+_TEAM_OF = {role.value: team.value for role, team in ROLE_TEAM.items()}  # role name -> team name
+
+
 def _role(view: dict[str, Any], d: dict[str, Any]) -> None:
-    role = Role(d["role"])
-    view["role"], view["team"] = role.value, ROLE_TEAM[role].value
+    role = str(d["role"])  # a plain str even if given a Role
+    view["role"], view["team"] = role, _TEAM_OF[role]
     view["teammates"] = list(d.get("teammates", []))
-    view["known_roles"][d["player"]] = role.value
+    view["known_roles"][d["player"]] = role
     for mate in view["teammates"]:
         view["known_roles"][mate] = Role.WEREWOLF.value
 
@@ -89,7 +126,7 @@ def _seer_check(view: dict[str, Any], d: dict[str, Any]) -> None:
 
 
 def _statement(view: dict[str, Any], d: dict[str, Any]) -> None:
-    view["statements"].append({k: d[k] for k in ("day", "round", "speaker", "text")})
+    view["statements"].append({"day": d["day"], "round": d["round"], "speaker": d["speaker"], "text": d["text"]})
 
 
 def _game_over(view: dict[str, Any], d: dict[str, Any]) -> None:
@@ -100,7 +137,7 @@ def _ignore(view: dict[str, Any], d: dict[str, Any]) -> None:
     pass
 
 
-_FOLD = {
+FOLDERS: dict[str, Callable[[dict[str, Any], Mapping[str, Any]], None]] = {
     "setup": _setup,
     "role": _role,
     "night": _night,
