@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict
 
 from agents.base import Agent, RandomAgent
 from agents.human import HumanAgent
+from agents.latent_policy.params import LatentPolicyParams
 from agents.llm.agent import LLMAgent
 from agents.llm.config import LLMParams, shared_backend
+from agents.rpssl.scripted import RPSSLScriptedParams, ScriptedRPSSLAgent
 from agents.werewolf.scripted import ScriptedParams, ScriptedWerewolfAgent
 
 
@@ -38,12 +40,18 @@ def _scripted(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
     return ScriptedWerewolfAgent(name, rng, params)
 
 
+def _rpssl_scripted(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
+    assert isinstance(params, RPSSLScriptedParams)
+    return ScriptedRPSSLAgent(name, rng, params)
+
+
 def _llm(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
     assert isinstance(params, LLMParams)
     return LLMAgent(
         name,
         shared_backend(params.backend),
         rng,
+        game=params.game,
         choice_mode=params.choice_mode,
         temperature=params.temperature,
         speech_tokens=params.speech_tokens,
@@ -52,6 +60,15 @@ def _llm(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
         reason_first=params.reason_first,
         prefill=params.prefill,
     )
+
+
+def _latent_policy(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
+    from agents.latent_policy.agent import LatentPolicyAgent, load_solved  # OpenSpiel, sklearn: loaded on use
+
+    assert isinstance(params, LatentPolicyParams)
+    proposer = make_agent(params.proposer.kind, name, rng, params.proposer.params)
+    space, policy = load_solved(str(params.solved))
+    return LatentPolicyAgent(name, proposer, space, policy, rng, candidates=params.candidates, greedy=params.greedy)
 
 
 AGENT_KINDS: dict[str, AgentKind] = {
@@ -66,6 +83,12 @@ AGENT_KINDS: dict[str, AgentKind] = {
         "Werewolf: one named strategy per role (seer reveal/hide, werewolf fake_seer/lie_low, villager "
         "follow_seer/quietest, doctor protect_self/protect_seer), varied template speech, strategy labels.",
     ),
+    "rpssl_scripted": AgentKind(
+        RPSSLScriptedParams,
+        _rpssl_scripted,
+        "RPSSL: a move strategy (mixed over weights, always, cycle, beat_last) said through varied template "
+        "speech; each statement labelled with the move it means.",
+    ),
     "llm": AgentKind(
         LLMParams,
         _llm,
@@ -76,6 +99,12 @@ AGENT_KINDS: dict[str, AgentKind] = {
         NoParams,
         lambda name, rng, params: HumanAgent(name),
         "A person at the terminal: sees only their own observation, types a number, a name or a statement.",
+    ),
+    "latent_policy": AgentKind(
+        LatentPolicyParams,
+        _latent_policy,
+        "Werewolf, LSPO's play step: a proposer (scripted or llm) writes N candidates; the solved latent policy of "
+        "`arena solve` picks one by its latent strategy and plays votes and night moves from its table.",
     ),
 }
 

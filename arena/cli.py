@@ -23,6 +23,8 @@ from arena.scenario import Scenario, ScenarioError, load_scenario
 from arena.schedule import MatchSpec, agent_rng
 from arena.tournament import run_tournament
 from games.base import Event
+from games.rpssl.text import EVENT_RENDERERS as RPSSL_RENDERERS
+from games.rpssl.text import RULES_SUMMARY as RPSSL_RULES
 from games.werewolf.text import EVENT_RENDERERS as WEREWOLF_RENDERERS
 from games.werewolf.text import RULES_SUMMARY as WEREWOLF_RULES
 
@@ -61,6 +63,9 @@ DISPLAYS: dict[str, Display] = {
         WEREWOLF_RULES,
         spectator_skip=frozenset({"setup"}),
         styles={"announcement": "bold yellow", "vote_result": "cyan", "game_over": "bold green", "night": "dim"},
+    ),
+    "rpssl": Display(
+        RPSSL_RENDERERS, RPSSL_RULES, spectator_skip=frozenset(), styles={"reveal": "cyan", "game_over": "bold green"}
     ),
 }
 """game name -> Display; one entry per game that `arena play` can show."""
@@ -251,6 +256,80 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run directory written
     if writer is None:
         _fail("the HTML report module (arena.report) is not part of this checkout", code=1)
     out.print(f"report: {writer(run_dir)}")
+
+
+@app.command()
+def analyze(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `arena tournament`.")],
+    k: Annotated[
+        list[str] | None,
+        typer.Option(help="Clusters for one role, ROLE=K (repeatable); other roles follow the LSPO schedule."),
+    ] = None,
+    iteration: Annotated[int, typer.Option(help="LSPO iteration whose k schedule applies (k grows by one each).")] = 0,
+) -> None:
+    """Embed and cluster the run's utterances per role, then add the latent-strategy map to the report.
+
+    Writes RUN_DIR/latent/ (the latent space), RUN_DIR/analysis.json and RUN_DIR/report.html. When
+    RUN_DIR/policy.json holds a solved latent policy for the same space, the cluster cards show each
+    strategy's probability and regret.
+
+    Example: `arena analyze runs/demo --k werewolf=2`
+    """
+    from arena.analysis import analyze_run  # loads sklearn and the embedding model only when asked
+
+    overrides = {}
+    for item in k or []:
+        role, _, value = item.partition("=")
+        if not role or not value.isdigit() or int(value) < 1:
+            _fail(f"--k {item!r}: expected ROLE=K with K a positive integer, e.g. --k werewolf=2")
+        overrides[role] = int(value)
+    try:
+        analysis = analyze_run(run_dir, k=overrides, iteration=iteration)
+    except (FileNotFoundError, ValueError) as error:
+        _fail(str(error))
+    for role, entry in analysis["roles"].items():
+        out.print(f"[bold]{role}[/bold]: k={entry['k']}, {entry['utterances']} utterances")
+        for c in entry["clusters"]:
+            out.print(f"  {c['title']}")
+    writer = _report_writer()
+    if writer is not None:
+        out.print(f"report: {writer(run_dir)}")
+
+
+@app.command()
+def solve(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory analysed by `arena analyze`.")],
+    method: Annotated[str, typer.Option(help="auto, cfr, cfr+, mccfr-es or mccfr-os.")] = "auto",
+    iterations: Annotated[int, typer.Option(min=1, help="Solver iterations.")] = 200,
+    seed: Annotated[int, typer.Option(help="Solver seed (sampling methods).")] = 0,
+    shaped: Annotated[bool, typer.Option(help="LSPO's shaped reward instead of win/loss.")] = False,
+) -> None:
+    """Solve the run's latent game (speech as latent ids) and write RUN_DIR/policy.json.
+
+    The `latent_policy` agent kind plays that policy; `arena analyze` then shows each strategy's
+    probability and regret. Example: `arena solve runs/4p --method cfr --iterations 200`
+    """
+    from arena.solving import solve_run  # loads OpenSpiel only when asked
+    from solvers.latent.space import LatentSpaceFormatError
+    from solvers.solve import Method
+
+    if method not in {m.value for m in Method}:
+        _fail(f"--method {method!r}: expected one of {', '.join(m.value for m in Method)}")
+    try:
+        report = solve_run(run_dir, method=method, iterations=iterations, seed=seed, shaped_reward=shaped)
+    except (FileNotFoundError, ValueError, LatentSpaceFormatError, ScenarioError) as error:
+        _fail(str(error))
+    out.print(
+        f"{report['method']}: {report['iterations']} iterations in {report['seconds']:.1f} s; "
+        f"{report['speech_infostates']} speaking and {report['move_infostates']} move information states"
+    )
+    if "nash_conv" in report:
+        out.print(f"NashConv {report['nash_conv']:.4f}")
+    for role, s in report["roles"].items():
+        probs = ", ".join(f"{p:.2f}" for p in s["marginal"])
+        regrets = ", ".join(f"{r:.3f}" for r in s["strategy_regret"])
+        out.print(f"  {role}: policy [{probs}]  strategy regret [{regrets}]")
+    out.print(f"policy: {run_dir / 'policy.json'}")
 
 
 if __name__ == "__main__":

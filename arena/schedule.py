@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from arena.scenario import Scenario, TournamentFormat
+from games.rpssl import RPSSLConfig, Side
 from games.werewolf import Team, WerewolfConfig
 from games.werewolf.config import ROLE_TEAM
 from games.werewolf.rules import player_name
@@ -71,7 +72,13 @@ def _werewolf_roster(config: Any) -> Roster:
     )
 
 
-ROSTERS: dict[str, Callable[[Any], Roster]] = {"werewolf": _werewolf_roster}
+def _rpssl_roster(config: Any) -> Roster:
+    assert isinstance(config, RPSSLConfig)
+    sides = tuple(side.value for side in Side)  # a side is both the role and the team of its seat
+    return Roster(seats=("player_0", "player_1"), roles=sides, team_of={s: s for s in sides}, teams=sides)
+
+
+ROSTERS: dict[str, Callable[[Any], Roster]] = {"werewolf": _werewolf_roster, "rpssl": _rpssl_roster}
 """game name -> roster from its config; one line per game that tournaments schedule."""
 
 

@@ -29,10 +29,15 @@ from arena.metrics import DEFINITIONS as WEREWOLF_DEFINITIONS
 from arena.metrics import werewolf_metrics
 from arena.ratings import rate
 from arena.records import MatchRecord, Records
+from arena.rpssl_metrics import DEFINITIONS as RPSSL_DEFINITIONS
+from arena.rpssl_metrics import rpssl_metrics
 from arena.stats import draws_by_agent, rate_entry, team_win_rates, win_matrix, win_rates
 
 Metrics = Callable[[Records, list[MatchRecord]], dict[str, dict[str, Any]]]
-METRICS: dict[str, tuple[Metrics, dict[str, str]]] = {"werewolf": (werewolf_metrics, WEREWOLF_DEFINITIONS)}
+METRICS: dict[str, tuple[Metrics, dict[str, str]]] = {
+    "werewolf": (werewolf_metrics, WEREWOLF_DEFINITIONS),
+    "rpssl": (rpssl_metrics, RPSSL_DEFINITIONS),
+}
 """game name -> (per-agent metrics from the records, one-line definitions); one line per game."""
 
 MATRIX_DESCRIPTION = "win rate of the row agent in games where the column agent sat on the opposing team"

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from games.rpssl import RPSSLConfig, RPSSLSession
 from games.werewolf import WerewolfConfig, WerewolfSession
 
 
@@ -23,6 +24,7 @@ class GameSpec:
 
 GAMES: dict[str, GameSpec] = {
     "werewolf": GameSpec("werewolf", WerewolfConfig, WerewolfSession),
+    "rpssl": GameSpec("rpssl", RPSSLConfig, RPSSLSession),
 }
 
 from games import registration  # noqa: E402, F401  (registers each game's PettingZoo env; needs GAMES above)

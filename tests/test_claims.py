@@ -102,10 +102,14 @@ def _plans(rng: np.random.Generator) -> list[SpeechPlan]:
         SpeechPlan(Intent.FOLLOW_SEER, seer=a, target=b),
         SpeechPlan(Intent.FOLLOW_SEER, seer=a),
         SpeechPlan(Intent.VOUCH_TEAMMATE, seer=a, target=b),
+        SpeechPlan(Intent.VOUCH_TEAMMATE, seer=a),
         SpeechPlan(Intent.ACCUSE_QUIET, target=a),
         SpeechPlan(Intent.BANDWAGON, target=a),
         SpeechPlan(Intent.DEFEND_SELF, target=a),
         SpeechPlan(Intent.DEFEND_SELF),
+        SpeechPlan(Intent.DEFEND_SELF, target=a, seer=b),
+        SpeechPlan(Intent.DEFEND_SELF, seer=b),
+        SpeechPlan(Intent.WATCH_QUIET),
     ]
 
 

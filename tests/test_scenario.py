@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from arena.cli import app
 from arena.scenario import ScenarioError, load_scenario, override, validate_scenario
+from games import GAMES
 
 GOOD: dict[str, Any] = {
     "name": "t",
@@ -55,7 +56,7 @@ BAD = [
     ("tournament.seed", "soon", 'tournament.seed: "soon" is not valid (must be an integer)'),
     ("tournament.self_play", "maybe", 'tournament.self_play: "maybe" is not valid (must be true or false)'),
     ("tournamnet", {}, "tournamnet: unknown key (allowed here: name, description, game, config, agents,"),
-    ("game", "chess", 'game: "chess" is not valid (unknown game; known: werewolf)'),
+    ("game", "chess", f'game: "chess" is not valid (unknown game; known: {", ".join(GAMES)})'),
     ("config.n_players", 99, "config.n_players: 99 is not valid (must be <= 20)"),
     ("config.tie_rul", "random", "config.tie_rul: unknown key (allowed here: n_players, roles, tie_rule,"),
     ("config.tie_rule", "coin", 'config.tie_rule: "coin" is not valid (must be one of'),

@@ -209,6 +209,8 @@ def test_registry_builds_each_kind():
     rng = np.random.default_rng(0)
     assert set(AGENT_KINDS) >= {"random", "scripted", "human"}
     for kind in AGENT_KINDS:
+        if kind == "latent_policy":  # needs a solved run directory: built in tests/test_latent_pipeline.py
+            continue
         params = {"backend": {"type": "scripted"}} if kind == "llm" else None  # no model load here
         agent = make_agent(kind, f"{kind}_seat", rng, params)
         assert isinstance(agent, Agent) and agent.name == f"{kind}_seat"
@@ -219,7 +221,7 @@ def test_registry_builds_each_kind():
 
 def test_registry_errors_name_the_problem():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match=r"'gpt'.*human, llm, random, scripted"):
+    with pytest.raises(ValueError, match=rf"'gpt'.*{', '.join(sorted(AGENT_KINDS))}"):
         make_agent("gpt", "x", rng)
     with pytest.raises(ValidationError, match="werewolf"):
         make_agent("scripted", "x", rng, {"werewolf": "bus"})

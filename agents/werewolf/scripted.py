@@ -11,8 +11,9 @@ Strategies (params of the "scripted" agent kind; defaults first):
 - villager ``follow_seer``: trusts the most consistent claimed Seer (a claimant the wolves killed is
   real; one whose "wolf" died at night, or whose results changed, lies) and votes whom it accuses;
   ``quietest``: suspects and votes the quietest / vaguest player.
-- doctor ``protect_self``: protects itself every night; ``protect_seer``: protects the most credible
-  claimed Seer, else a random other player. By day it talks and votes like ``follow_seer``.
+- doctor ``protect_self``: protects itself every night and, trusting nobody, talks and votes like
+  ``quietest`` by day; ``protect_seer``: protects the most credible claimed Seer, else a random other
+  player, and talks and votes like ``follow_seer`` by day (so the two differ in speech, too).
 
 Wolves kill a claimed Seer first, then whoever accused their team most; never a player their fake
 Seer called a wolf (a "wolf" killed at night exposes the lie), and not again a player who survived
@@ -126,7 +127,7 @@ def _quietest(t: Table) -> list[str]:
 
 def _quiet_speech(t: Table) -> list[SpeechPlan]:
     quiet = _quietest(t)
-    return [SpeechPlan(Intent.ACCUSE_QUIET, target=quiet[0])] if quiet else [SpeechPlan(Intent.STAY_VAGUE)]
+    return [SpeechPlan(Intent.ACCUSE_QUIET, target=quiet[0])] if quiet else [SpeechPlan(Intent.WATCH_QUIET)]
 
 
 def _quiet_vote(t: Table) -> Choice:
@@ -188,11 +189,6 @@ def _protect_self(t: Table) -> Choice:
     return Choice([t.me, *fallback.ranked], "protect_self", "I protect myself")
 
 
-def _doctor_speech(t: Table) -> list[SpeechPlan]:
-    plans = _follow_speech(t)
-    return plans if plans[0].intent is Intent.FOLLOW_SEER else [SpeechPlan(Intent.STAY_VAGUE)]
-
-
 # ---- werewolves ---------------------------------------------------------------------------------
 def _fake_claimant(t: Table) -> str:
     """The wolf who claims Seer: whoever already did, else the lowest living id."""
@@ -226,9 +222,10 @@ def _fake_claim(t: Table) -> SpeechPlan:
     return SpeechPlan(Intent.FAKE_CLAIM_SEER, target=target, results=results, rivals=rivals)
 
 
-def _defend_plan(t: Table) -> SpeechPlan | None:
+def _defend_plan(t: Table, seer: str | None = None) -> SpeechPlan | None:
+    """Claim villager against today's latest accuser; ``seer``: a teammate's fake Seer claim to cite."""
     accusers = [a for a in t.accusers_of({t.me}, today=True) if a in t.non_wolves]
-    return SpeechPlan(Intent.DEFEND_SELF, target=accusers[-1]) if accusers else None
+    return SpeechPlan(Intent.DEFEND_SELF, target=accusers[-1], seer=seer) if accusers else None
 
 
 def _lie_low_speech(t: Table) -> list[SpeechPlan]:
@@ -242,7 +239,7 @@ def _fake_seer_speech(t: Table) -> list[SpeechPlan]:
     claimant = _fake_claimant(t)
     if claimant == t.me:
         return [_fake_claim(t), *_lie_low_speech(t)]
-    defend = _defend_plan(t)
+    defend = _defend_plan(t, seer=claimant if claimant in t.seer_claimants() else None)
     fakes = _fake_wolves(t)
     vouch = SpeechPlan(Intent.VOUCH_TEAMMATE, target=fakes[0] if fakes else None, seer=claimant)
     if defend is not None:
@@ -301,8 +298,8 @@ STRATEGIES: dict[tuple[Role, str], Strategy] = {
     (Role.WEREWOLF, WolfStrategy.LIE_LOW): Strategy(_lie_low_speech, _lie_low_vote, _wolf_kill),
     (Role.VILLAGER, VillagerStrategy.FOLLOW_SEER): Strategy(_follow_speech, _village_vote),
     (Role.VILLAGER, VillagerStrategy.QUIETEST): Strategy(_quiet_speech, _quiet_vote),
-    (Role.DOCTOR, DoctorStrategy.PROTECT_SELF): Strategy(_doctor_speech, _village_vote, lambda t, _: _protect_self(t)),
-    (Role.DOCTOR, DoctorStrategy.PROTECT_SEER): Strategy(_doctor_speech, _village_vote, lambda t, _: _protect_seer(t)),
+    (Role.DOCTOR, DoctorStrategy.PROTECT_SELF): Strategy(_quiet_speech, _quiet_vote, lambda t, _: _protect_self(t)),
+    (Role.DOCTOR, DoctorStrategy.PROTECT_SEER): Strategy(_follow_speech, _village_vote, lambda t, _: _protect_seer(t)),
 }
 
 

@@ -2,9 +2,11 @@
 
 A :class:`SpeechPlan` says WHAT to say (an :class:`Intent` and the players it is about); :func:`render`
 says it, drawing wording, sentence order, openers, hedges and closers from the agent's rng, so the same
-intent reads differently each time and a clustering method has to work to find the strategy. Every
-wording keeps the plan's meaning as :func:`games.werewolf.claims.parse_claims` reads it, and
-:meth:`SpeechPlan.claims` states that meaning (``tests/test_claims.py`` checks the round trip).
+intent reads differently each time and a clustering method has to work to find the strategy. Each
+intent is said in a :class:`Voice` (a Seer's certainty, a low profile, or plain) so that a strategy's
+utterances hang together in meaning, not only in the players they name. Every wording keeps the
+plan's meaning as :func:`games.werewolf.claims.parse_claims` reads it, and :meth:`SpeechPlan.claims`
+states that meaning (``tests/test_claims.py`` checks the round trip).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Intent(StrEnum):
     ACCUSE_QUIET = "accuse_quiet"  # suspects the quietest / vaguest player
     BANDWAGON = "bandwagon"  # joins the accusation most players already make
     DEFEND_SELF = "defend_self"  # claims villager and turns on the accuser
+    WATCH_QUIET = "watch_quiet"  # before anyone has spoken: says it will watch who stays quiet
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class SpeechPlan:
 
     intent: Intent
     target: str | None = None  # who to vote out (or, for defend_self, the accuser)
-    seer: str | None = None  # the claimed Seer being followed
+    seer: str | None = None  # the claimed Seer being followed (defend_self: whose checks it cites, unnamed)
     results: Mapping[str, bool] = field(default_factory=dict)  # announced checks: player -> is_werewolf
     rivals: tuple[str, ...] = ()  # other Seer claimants called liars
     innocents: tuple[str, ...] = ()  # players hinted innocent
@@ -80,8 +83,23 @@ CLOSERS = (
     "", "", "", "That's all from me.", "Let's be smart about this.", "We can still win this.",
     "Think it over.", "Choose carefully.", "I'm done talking for now.",
 )  # fmt: skip
+# a low-profile voice (saying nothing, going along, meekly defending) and a Seer's voice (claiming,
+# vouching for a claim, leaning on one): the same sizes and word counts as the plain pools
+LOW_OPENERS = ("", "", "", "Um.", "Well, okay.", "Hmm, well.", "Sorry, um.", "So.", "Hmm.",
+               "I won't say much today.", "Just a quick word, then.", "I'll keep this short, as usual.")  # fmt: skip
+LOW_CLOSERS = ("", "", "", "Anyway, that's just me.", "I'll go with the group.", "I'll leave it at that.",
+               "That's all, really.", "Carry on.", "I'll follow your lead, everyone.")  # fmt: skip
+SEER_OPENERS = ("", "", "", "Listen.", "Hear me.", "Listen carefully.", "Attention, everyone.", "Now.", "Friends.",
+                "The night has spoken again.", "Here is what we know.", "Here is what the checks say.")  # fmt: skip
+SEER_CLOSERS = ("", "", "", "Trust the visions, everyone.", "The checks will guide us.", "Act on the checks, everyone.",
+                "Trust the checks.", "Act accordingly.", "The truth is out now.")  # fmt: skip
 FIRM_HEDGES = ("", "", "Honestly, ", "To be frank, ", "Mark my words: ", "For the record, ")
 SOFT_HEDGES = (*FIRM_HEDGES, "I could be wrong, but ", "I might be wrong, but ", "Just a thought: ")
+MEEK_HEDGES = ("", "", "Um, ", "In all honesty, ", "If I may, ", "Truth be told, ")
+LOW_HEDGES = ("", "", "Personally, ", "As for me, ", "In my view, ", "To be fair, ", "I don't know much, but ",
+              "I'm no expert here, but ", "Speaking for myself, ")  # fmt: skip
+SURE_HEDGES = ("", "", "Honestly, ", "To be frank, ", "Mark my words: ", "For the record, ",
+               "Make no mistake about it: ", "I'm telling you all plainly: ", "Trust me here: ")  # fmt: skip
 CLAIM_SEER = (
     "I am the Seer.",
     "I'm the seer, and it is time I came out.",
@@ -127,13 +145,19 @@ HINT = (
     "I would not vote for {x} today.",
     "{x} strikes me as one of us.",
 )
-VAGUE = (
-    "It is too early to point fingers.",
-    "I don't have much to go on yet.",
-    "I'm still listening; nothing stands out to me so far.",
-    "Let's hear everyone out before we decide.",
-    "Hard to say anything useful yet.",
-    "I'm a bit lost, honestly. Let's see how the day goes.",
+VAGUE = (  # low-profile: unsure and deferential, never claiming to know anything
+    "I'll go along with the majority today.",
+    "For now, I'll just vote with the group.",
+    "Nothing stands out to me, so I'll follow the majority.",
+    "Whatever most of you decide is fine.",
+    "I'm unsure; I'll follow the group.",
+    "I can't tell yet, so I'll keep my head down today.",
+)
+WATCH = (
+    "Nobody has said much yet, so I'll be listening for who stays quiet.",
+    "The quiet ones usually give themselves away. I'll be listening for who holds back today.",
+    "First thing I look for: who says the least today.",
+    "Speak up, everyone. Staying silent is what a wolf would do.",
 )
 CALL_SEER = (
     "If we have a seer, now is the time to speak up.",
@@ -141,20 +165,20 @@ CALL_SEER = (
     "We need information. Seer, tell us what you saw.",
     "No one has given us anything solid yet. Seer, if you are out there, talk to us.",
 )
-BACK_SEER = (
-    "I believe {s}.",
+BACK_SEER = (  # every wording names the Seer claim: following a Seer is what this speech is about
+    "I believe {s} is the real seer.",
     "{s} sounds like the real seer to me.",
-    "I'm with {s} on this one.",
-    "I'm following {s}'s lead.",
-    "{s} seems truthful to me.",
-    "For now I'm backing {s}.",
+    "I'm following our seer, {s}.",
+    "{s} seems like a truthful seer to me.",
+    "For now I'm backing {s} as our seer.",
+    "I trust {s}'s seer reading.",
 )
 SEER_TARGET = (
-    "That makes {x} our wolf, so I'm voting {x}.",
-    "{x} has to go.",
-    "Vote {x}.",
-    "{x} is the wolf they found, and {x} should be voted out.",
-    "My vote is on {x}.",
+    "That makes {x} the seer's wolf, so I'm voting {x}.",
+    "Going by the seer, {x} has to go.",
+    "Following the seer, vote {x}.",
+    "{x} is the wolf the seer found, and {x} should be voted out.",
+    "My vote is on {x}, the seer's pick.",
 )
 QUIET = (
     "{x} has barely said anything, which worries me.",
@@ -163,25 +187,57 @@ QUIET = (
     "Quiet players worry me, and {x} has been the quietest. I'm voting {x}.",
     "My eyes are on {x}: too quiet and too careful.",
 )
-BANDWAGON = (
-    "Like others said, {x} looks suspicious.",
-    "Several of you already pointed at {x}, and I think you're right.",
-    "{x}'s name keeps coming up. I'll vote {x} with the rest of you.",
-    "I'm convinced by the case against {x}.",
-    "Count me in on {x}; that player is suspicious.",
+BANDWAGON = (  # going along with the majority, unsure, never claiming to know
+    "I guess I'll vote {x} too.",
+    "If most of you want {x} gone, I'll vote {x} as well.",
+    "I can't really tell, so I'll go with the majority and vote {x}.",
+    "I'll just vote {x} with the majority.",
+    "I'll go along with everyone else and vote {x}.",
 )
-I_AM_VILLAGER = (
-    "I am not a werewolf. I'm just a villager trying to help.",
-    "Whoa, I'm a plain villager here, not a wolf.",
-    "Accusing me is a mistake; I'm an ordinary villager.",
-    "I'm a villager, and I have nothing to hide.",
+I_AM_VILLAGER = (  # a low-profile wolf under fire: meek, a plain villager who goes along with the group
+    "I'm just a villager keeping my head down, nothing more than that.",
+    "I'm a villager; I just go along with everyone.",
+    "I'm just a villager. I really don't know much.",
+    "I'm only a villager who votes with the majority.",
 )
 TURN_ON_ACCUSER = (
-    "{x} is far too eager to get me voted out, and that is suspicious.",
-    "I'd rather we look at {x}, who came after me for no reason.",
-    "Frankly, {x} is the one who seems off here.",
-    "{x} is deflecting onto me.",
+    "{x} seems a bit too eager to get me voted out, which is odd.",
+    "If most of you agree, I'd rather go along and vote {x} instead.",
+    "I'm not sure, but {x} seems a little off.",
+    "{x} seems odd, I guess.",
 )
+SEER_CLEARS_ME = (  # a wolf under fire leaning on its teammate's fake Seer claim (the Seer unnamed)
+    "I'm a villager, and the seer's checks have never pointed at me.",
+    "I'm a villager, and the seer's visions confirm it.",
+    "The seer's checks speak for themselves: I'm a villager.",
+    "I'm a villager; our seer's vision would show it.",
+)
+SEER_ACCUSER = (
+    "{x} goes after me instead of the wolf the seer exposed, which is suspicious.",
+    "{x} is suspicious, brushing off the seer's clear vision to come after me.",
+    "{x} ignores the seer's checks entirely, which is suspicious.",
+    "{x} keeps contradicting our seer.",
+)
+VOUCH_SEER = (  # a wolf backing its teammate's fake Seer claim: certain of the visions
+    "{s}'s visions never miss; I trust {s}.",
+    "{s} is the real seer, beyond any doubt.",
+    "I trust {s}'s checks completely.",
+    "{s}'s checks hold up, so I believe {s}.",
+    "I'm quite certain {s} is the true seer.",
+    "I fully believe {s}'s visions.",
+)
+VISION_TARGET = (
+    "The seer's check on {x} came back werewolf: vote {x}.",
+    "The vision caught {x}, so vote {x} out.",
+    "Vote {x}, the seer's wolf.",
+    "{x} was checked and found to be a werewolf, so I'm voting {x}.",
+    "The vision clearly exposed {x}; I'm voting {x}.",
+)
+# Word counts are part of the game: the quietest-player heuristic (Table.vagueness) reads them, so a
+# pool standing in for another keeps its size and its words line for line (SEER_CLEARS_ME for
+# I_AM_VILLAGER, SEER_ACCUSER for TURN_ON_ACCUSER, VOUCH_SEER for BACK_SEER, VISION_TARGET for
+# SEER_TARGET; the voices' openers, closers and hedges likewise), and rewording a line with a
+# different word count can change who gets voted out.
 
 
 def _pick(pool: Sequence[str], rng: np.random.Generator, **slots: str) -> str:
@@ -207,10 +263,19 @@ def _follow(plan: SpeechPlan, rng: np.random.Generator) -> list[str]:
     return [*parts, _pick(SEER_TARGET, rng, x=plan.target)] if plan.target else parts
 
 
+def _vouch(plan: SpeechPlan, rng: np.random.Generator) -> list[str]:
+    """A wolf backing its teammate's fake claim speaks of the visions and their certainty."""
+    parts = [_pick(VOUCH_SEER, rng, s=plan.seer)]
+    return [*parts, _pick(VISION_TARGET, rng, x=plan.target)] if plan.target else parts
+
+
 def _defend(plan: SpeechPlan, rng: np.random.Generator) -> list[str]:
-    parts = [_pick(I_AM_VILLAGER, rng)]
+    """Claim villager and turn on the accuser: by the Seer's checks when a (teammate) Seer is given,
+    else meekly, as someone keeping a low profile."""
+    me, accuser = (SEER_CLEARS_ME, SEER_ACCUSER) if plan.seer else (I_AM_VILLAGER, TURN_ON_ACCUSER)
+    parts = [_pick(me, rng)]
     if plan.target:
-        parts.append(_pick(TURN_ON_ACCUSER, rng, x=plan.target))
+        parts.append(_pick(accuser, rng, x=plan.target))
     return [parts[i] for i in rng.permutation(len(parts))]
 
 
@@ -221,19 +286,50 @@ _BUILDERS: dict[Intent, Callable[[SpeechPlan, np.random.Generator], list[str]]] 
     Intent.STAY_VAGUE: lambda plan, rng: [_pick(VAGUE, rng)],
     Intent.CALL_FOR_SEER: lambda plan, rng: [_pick(CALL_SEER, rng)],
     Intent.FOLLOW_SEER: _follow,
-    Intent.VOUCH_TEAMMATE: _follow,
+    Intent.VOUCH_TEAMMATE: _vouch,
     Intent.ACCUSE_QUIET: lambda plan, rng: [_pick(QUIET, rng, x=plan.target)],
     Intent.BANDWAGON: lambda plan, rng: [_pick(BANDWAGON, rng, x=plan.target)],
     Intent.DEFEND_SELF: _defend,
+    Intent.WATCH_QUIET: lambda plan, rng: [_pick(WATCH, rng)],
 }
 
 
-# a Seer claim or a self-defence is not said with "I could be wrong"
-_FIRM = frozenset({Intent.CLAIM_SEER_RESULT, Intent.FAKE_CLAIM_SEER, Intent.DEFEND_SELF})
+@dataclass(frozen=True)
+class Voice:
+    """The register a plan is said in: hedges for its first sentence, openers and closers.
+
+    Every pool has as many entries, with as many words entry for entry, as the plain pool it stands
+    for (a Seer claim and a self-defence are firm: ``FIRM_HEDGES``; the rest ``SOFT_HEDGES``).
+    """
+
+    hedges: Sequence[str]
+    openers: Sequence[str] = OPENERS
+    closers: Sequence[str] = CLOSERS
 
 
-def _hedge(sentence: str, intent: Intent, rng: np.random.Generator) -> str:
-    hedge = _pick(FIRM_HEDGES if intent in _FIRM else SOFT_HEDGES, rng)
+PLAIN = Voice(SOFT_HEDGES)
+SEER_VOICE = Voice(FIRM_HEDGES, SEER_OPENERS, SEER_CLOSERS)  # claims the Seer, or leans on a claim
+VOUCH_VOICE = Voice(SURE_HEDGES, SEER_OPENERS, SEER_CLOSERS)  # sure of another's visions
+LOW_VOICE = Voice(LOW_HEDGES, LOW_OPENERS, LOW_CLOSERS)  # says nothing, or goes along with the crowd
+MEEK_VOICE = Voice(MEEK_HEDGES, LOW_OPENERS, LOW_CLOSERS)  # a low-profile self-defence
+_VOICES = {
+    **{intent: PLAIN for intent in Intent},
+    Intent.CLAIM_SEER_RESULT: SEER_VOICE,
+    Intent.FAKE_CLAIM_SEER: SEER_VOICE,
+    Intent.VOUCH_TEAMMATE: VOUCH_VOICE,
+    Intent.STAY_VAGUE: LOW_VOICE,
+    Intent.BANDWAGON: LOW_VOICE,
+}
+
+
+def _voice(plan: SpeechPlan) -> Voice:
+    if plan.intent is Intent.DEFEND_SELF:  # leaning on a (teammate's) Seer claim, or meek
+        return SEER_VOICE if plan.seer else MEEK_VOICE
+    return _VOICES[plan.intent]
+
+
+def _hedge(sentence: str, hedges: Sequence[str], rng: np.random.Generator) -> str:
+    hedge = _pick(hedges, rng)
     if not hedge or not sentence:
         return sentence
     keep_case = sentence.startswith(("I ", "I'", "player_", "Seer")) or sentence[:1].islower()
@@ -241,8 +337,10 @@ def _hedge(sentence: str, intent: Intent, rng: np.random.Generator) -> str:
 
 
 def render(plan: SpeechPlan, rng: np.random.Generator) -> str:
-    """One wording of ``plan``: opener, the intent's sentences (first one maybe hedged), closer."""
+    """One wording of ``plan`` in its voice: opener, the intent's sentences (first one maybe hedged),
+    closer."""
+    voice = _voice(plan)
     body = _BUILDERS[plan.intent](plan, rng)
-    body[0] = _hedge(body[0], plan.intent, rng)
-    parts = [_pick(OPENERS, rng), *body, _pick(CLOSERS, rng)]
+    body[0] = _hedge(body[0], voice.hedges, rng)
+    parts = [_pick(voice.openers, rng), *body, _pick(voice.closers, rng)]
     return " ".join(p for p in parts if p)

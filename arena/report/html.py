@@ -19,6 +19,7 @@ from string import Template
 from typing import Any
 
 from arena.records import Records
+from arena.report.latent import latent_section, load_analysis
 from arena.report.sections import Section, header, summary_sections
 from arena.standings import summarize
 
@@ -39,8 +40,10 @@ def write_report(run_dir: str | Path, max_replays: int = 200) -> Path:
         replays = collect_replays(records, max_replays)
     finally:
         records.close()
+    analysis = load_analysis(run_dir)  # written by `arena analyze`
+    extra = [] if analysis is None else [latent_section(analysis)]
     path = run_dir / REPORT_FILE
-    path.write_text(render_report(summary, replays), encoding="utf-8")
+    path.write_text(render_report(summary, replays, extra), encoding="utf-8")
     return path
 
 
