@@ -332,5 +332,37 @@ def solve(
     out.print(f"policy: {run_dir / 'policy.json'}")
 
 
+@app.command()
+def lspo(
+    scenario: ScenarioArg,
+    out_dir: Annotated[Path, typer.Option("--out", help="Run directory (created; rerun it to resume).")],
+    iterations: Annotated[int | None, typer.Option(min=1, help="Override lspo.iterations.")] = None,
+) -> None:
+    """Run the LSPO loop: self-play with N candidates, latent space, solve, DPO, evaluation; repeated.
+
+    Every finished step is kept, so rerunning the same command after a kill continues where it
+    stopped. Writes RUN_DIR/summary.json (per-iteration figures, wall-clock per step) and
+    RUN_DIR/report.html. Example: `arena lspo scenarios/lspo_rpssl.yaml --out runs/lspo-rpssl`
+    """
+    from solvers.lspo.loop import LSPORun  # torch, TRL and OpenSpiel load only here
+
+    loaded = _load(scenario, {})
+    try:
+        run = LSPORun(loaded, out_dir)
+        summary = run.run(iterations)
+    except ScenarioError as error:
+        _fail(str(error))
+    for entry in summary["per_iteration"]:
+        evaluation = entry.get("eval") or {}
+        rates = ", ".join(
+            f"{name} {fig['win_rate']:.0%} [{fig['ci'][0]:.0%}, {fig['ci'][1]:.0%}]"
+            for name, fig in evaluation.get("opponents", {}).items()
+        )
+        extra = evaluation.get("exploitability")
+        tail = "" if extra is None else f"; exploitability {extra:.3f}"
+        out.print(f"iteration {entry['iteration']}: {rates}{tail}")
+    out.print(f"summary: {out_dir / 'summary.json'}\nreport: {out_dir / 'report.html'}")
+
+
 if __name__ == "__main__":
     app()

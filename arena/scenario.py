@@ -91,6 +91,9 @@ class Scenario(BaseModel):
     agents: list[AgentEntry] = Field(min_length=1, description="The agent pool.")
     tournament: TournamentSettings = Field(default_factory=TournamentSettings)
     play: PlaySettings = Field(default_factory=PlaySettings)
+    lspo: dict[str, Any] | None = Field(
+        None, description="`arena lspo` settings, validated by solvers.lspo.config.LSPOParams when a loop runs."
+    )
 
     @property
     def game_spec(self) -> GameSpec:

@@ -151,9 +151,11 @@ async def test_a_backend_error_is_not_silently_replaced_by_a_move():
 async def test_speech_reply_is_the_statement():
     obs = first_obs(Phase.DAY_DISCUSSION)
     assert obs.legal is None
-    backend = ScriptedBackend([statement("I saw nothing strange.", "keep quiet")])
+    reply = statement("I saw nothing strange.", "keep quiet")
+    backend = ScriptedBackend([reply])
     move = await agent(backend, max_statement_chars=100).act(obs)
-    assert move == Action("I saw nothing strange.", reasoning="keep quiet")
+    assert (move.text, move.reasoning) == ("I saw nothing strange.", "keep quiet")
+    assert reply.endswith(move.meta["completion"])  # the model's own words, kept for analysis and DPO
     assert '"statement"' in user_text(backend.prompts[0])
 
 
@@ -171,7 +173,7 @@ async def test_speech_fallback(replies, said, fallback):
     obs = first_obs(Phase.DAY_DISCUSSION)
     bot = agent(ScriptedBackend(replies))
     move = await bot.act(obs)
-    assert move.text == said and move.meta == {"fallback": fallback}
+    assert move.text == said and move.meta["fallback"] == fallback
     assert bot.stats()["speech_fallbacks"] == bot.stats()["fallbacks"] == 1
 
 

@@ -71,6 +71,7 @@ class LLMAgent:
         max_statement_chars: int = 400,
         reason_first: bool = True,
         prefill: bool = True,
+        selfplay_candidates: int = 1,
     ) -> None:
         self.name = name
         self.backend = backend
@@ -83,6 +84,7 @@ class LLMAgent:
         self.max_statement_chars = max_statement_chars
         self.reason_first = reason_first
         self.prefill = prefill
+        self.selfplay_candidates = selfplay_candidates
         self.counts: Counter[str] = Counter()
 
     def stats(self) -> dict[str, int]:
@@ -92,6 +94,8 @@ class LLMAgent:
     # ---- protocol ------------------------------------------------------------------------------
     async def act(self, obs: Observation) -> Action:
         if obs.legal is None:
+            if self.selfplay_candidates > 1:
+                return await self._speak_one_of_candidates(obs)
             return await self._speak(obs, previous=())
         if self.choice_mode is ChoiceMode.LIKELIHOOD and obs.legal:
             return await self._choose_by_likelihood(obs)
@@ -105,6 +109,27 @@ class LLMAgent:
         for _ in range(n):
             candidates.append(await self._speak(obs, previous=[c.text for c in candidates]))
         return candidates
+
+    async def _speak_one_of_candidates(self, obs: Observation) -> Action:
+        """LSPO self-play: write ``selfplay_candidates`` candidates, say one drawn uniformly, and record
+        them all (with the prompt they answer) in the event's ``meta["lspo"]``, for the DPO step."""
+        candidates = await self.propose(obs, self.selfplay_candidates)
+        pick = int(self.rng.integers(len(candidates)))
+        chosen = candidates[pick]
+        record = {
+            "prompt": self.speech_prompt_text(obs),
+            "chosen": pick,
+            "candidates": [{"text": c.text, "completion": c.meta.get("completion", c.text)} for c in candidates],
+        }
+        return Action(chosen.text, reasoning=chosen.reasoning, meta={**chosen.meta, "lspo": record})
+
+    def speech_prompt_text(self, obs: Observation) -> str | None:
+        """The rendered prompt (chat template and prefill) that a speaking turn's completion continues;
+        ``None`` for a backend that does not render prompts itself (e.g. an HTTP server)."""
+        render = getattr(self.backend, "chat_text", None)
+        if render is None:
+            return None
+        return render(self._prompt(obs, self._format(STATEMENT_FIELD))) + self._opening("statement")
 
     # ---- prompts -------------------------------------------------------------------------------
     def _format(self, answer_field: str) -> str:
@@ -159,12 +184,15 @@ class LLMAgent:
             return clean_speech(value, self.max_statement_chars), reasoning
 
         base = self._prompt(obs, instruction)
-        statement, reasoning, raw = await self._ask(base, read, self.speech_tokens, self._opening("statement"))
+        opening = self._opening("statement")
+        statement, reasoning, raw = await self._ask(base, read, self.speech_tokens, opening)
+        completion = {"completion": raw.removeprefix(opening)}  # what the model wrote (analysis, DPO)
         if statement is not None:
-            return Action(str(statement), reasoning=reasoning)
+            return Action(str(statement), reasoning=reasoning, meta=completion)
         self.counts["fallbacks"] += 1
         self.counts["speech_fallbacks"] += 1
-        return self._speech_fallback(raw)
+        fallback = self._speech_fallback(raw)
+        return Action(fallback.text, reasoning=fallback.reasoning, meta={**fallback.meta, **completion})
 
     def _speech_fallback(self, raw: str) -> Action:
         """Prose only from a reply with no JSON object, and never its "reasoning" field."""

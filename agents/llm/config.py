@@ -78,6 +78,13 @@ class LLMParams(_Frozen):
         "reasoning-first in one 5-player game), so the default asks for the answer first.",
     )
     prefill: bool = Field(True, description="Open the reply's JSON object for the model (local backends).")
+    selfplay_candidates: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="LSPO self-play: write this many candidates per speaking turn, say one at random, and record "
+        "them all in the event log (1: just speak).",
+    )
 
 
 @cache

@@ -1,0 +1,76 @@
+"""Typed settings of `arena lspo` (the scenario's ``lspo:`` section). Defaults follow LSPO where they
+can (N = 3 candidates, k from the LSPO schedule, DPO beta 0.1) and a 2-core CPU where they must."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from arena.scenario import Scenario, ScenarioError
+from solvers.distill.dpo import DPOParams
+from solvers.latent.cluster import ClusterConfig
+from solvers.solve import Method
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SelfPlayParams(_Strict):
+    games: int = Field(40, ge=1, description="Self-play games per iteration (every seat is the trained agent).")
+    candidates: int = Field(3, ge=2, le=8, description="Candidates per speaking turn (LSPO: N = 3); one is said.")
+    seed: int = Field(0, ge=0, description="Root seed; iteration i plays from seed + i.")
+    concurrency: int = Field(16, ge=1, description="Games in flight at once (batched on the local backend).")
+
+
+class SolverParams(_Strict):
+    method: str = Field("auto", description="auto, cfr, cfr+, mccfr-es or mccfr-os (solvers.solve).")
+    iterations: int = Field(1000, ge=1)
+    shaped_reward: bool = Field(False, description="Werewolf: LSPO's shaped reward instead of win/loss.")
+
+    @field_validator("method")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        Method(value)  # ValueError names the bad value
+        return value
+
+
+class EvalParams(_Strict):
+    opponents: list[str] = Field(min_length=1, description="Names of scenario agents the trained agent meets.")
+    games_per_pairing: int = Field(10, ge=1, description="Games per side against each opponent.")
+    seed: int = Field(10_000, ge=0, description="Same seed every iteration: each model meets the same deals.")
+
+
+class LSPOParams(_Strict):
+    agent: str = Field(description="Name of the scenario's `llm` agent that is trained (its backend must be local).")
+    iterations: int = Field(3, ge=1, le=50)
+    selfplay: SelfPlayParams = Field(default_factory=SelfPlayParams)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    solver: SolverParams = Field(default_factory=SolverParams)
+    dpo: DPOParams = Field(default_factory=DPOParams)
+    max_pairs: int = Field(128, ge=1, description="DPO pairs per iteration (a seeded sample when there are more).")
+    eval: EvalParams
+
+
+def lspo_params(scenario: Scenario) -> LSPOParams:
+    """The scenario's ``lspo`` section, validated; one :class:`ScenarioError` naming the field otherwise."""
+    if scenario.lspo is None:
+        raise ScenarioError(f"scenario {scenario.name!r}: no `lspo:` section (agent, iterations, selfplay, eval, ...)")
+    try:
+        params = LSPOParams.model_validate(scenario.lspo)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(part) for part in ("lspo", *err["loc"]))
+        raise ScenarioError(f"scenario {scenario.name!r}: {where}: {_shown(err)}{err['msg']}") from None
+    names = {a.name: a for a in scenario.agents}
+    for field, name in [("agent", params.agent), *(("eval.opponents", o) for o in params.eval.opponents)]:
+        if name not in names:
+            raise ScenarioError(f"scenario {scenario.name!r}: lspo.{field}: {name!r} is not an agent of the scenario")
+    if names[params.agent].kind != "llm":
+        raise ScenarioError(f"scenario {scenario.name!r}: lspo.agent: {params.agent!r} must be of kind llm")
+    return params
+
+
+def _shown(err: dict[str, Any]) -> str:
+    return "" if isinstance(err.get("input"), dict | list) or err["type"] == "missing" else f"{err['input']!r}: "

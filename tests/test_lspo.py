@@ -1,0 +1,120 @@
+"""The LSPO loop end to end on RPSSL with a tiny GPT-2: self-play with candidates, latent space, solve, DPO,
+evaluation, resume; plus the exact RPSSL figures it reports.
+
+The tiny model cannot write RPSSL moves, so its replies are canned (cycling through moves and a line that
+states none); everything else is real: prompts rendered by its tokenizer, records, clustering (a hashing
+embedder for speed), CFR, and DPO on its weights.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from agents.llm.local import TransformersBackend
+from arena.scenario import ScenarioError, validate_scenario
+from games.rpssl.config import Fallback
+from games.rpssl.rules import Move
+from solvers.latent.embed import HashingEmbedder
+from solvers.lspo.config import lspo_params
+from solvers.lspo.games import exploitability_of, outcome_payoff
+from solvers.lspo.loop import LSPORun
+
+pytest_plugins = ("tests.llm_fixtures",)
+
+LINES = ["I play rock.", "Paper, final answer.", "I have nothing to add.", "Scissors this time.", "Spock!", "Lizard."]
+
+
+def scenario(model_dir: Path, **lspo):
+    data = {
+        "name": "lspo-test",
+        "game": "rpssl",
+        "config": {"rounds": 1, "fallback": "forfeit"},
+        "agents": [
+            {"name": "tiny", "kind": "llm", "params": {"backend": {"type": "local", "path": str(model_dir)}}},
+            {"name": "nash", "kind": "rpssl_scripted", "params": {"strategy": "mixed"}},
+        ],
+        "lspo": {
+            "agent": "tiny",
+            "iterations": 1,
+            "selfplay": {"games": 6, "candidates": 3, "concurrency": 6},
+            "cluster": {"k_start_other": 3},
+            "solver": {"method": "cfr", "iterations": 300},
+            "dpo": {"learning_rate": 1e-3, "epochs": 1, "batch_size": 4, "max_length": 384},
+            "max_pairs": 8,
+            "eval": {"opponents": ["nash"], "games_per_pairing": 3},
+            **lspo,
+        },
+    }
+    return validate_scenario(data, "test")
+
+
+@pytest.fixture
+def canned_replies(monkeypatch):
+    lines = itertools.cycle(LINES)
+
+    async def generate(self, prompt, sampling, n=1, prefill=""):
+        return [prefill + next(lines) + '"}' for _ in range(n)]
+
+    monkeypatch.setattr(TransformersBackend, "generate", generate)
+
+
+def test_rpssl_payoffs_and_exploitability_are_exact():
+    assert outcome_payoff(Move.ROCK, None, Fallback.FORFEIT) == 1.0
+    assert outcome_payoff(None, None, Fallback.FORFEIT) == 0.0
+    assert outcome_payoff(Move.ROCK, None, Fallback.RANDOM) == 0.0  # a uniform move is even against anything
+    uniform = dict.fromkeys(Move, 0.2)
+    assert exploitability_of(uniform, Fallback.FORFEIT) == pytest.approx(0.0)
+    assert exploitability_of({Move.ROCK: 1.0}, Fallback.FORFEIT) == pytest.approx(1.0)  # paper always wins
+    assert exploitability_of({None: 1.0}, Fallback.FORFEIT) == pytest.approx(1.0)  # never states a move
+
+
+def test_bad_lspo_section_names_the_field(tiny_model_dir):
+    with pytest.raises(ScenarioError, match=r"lspo\.selfplay\.games: 0: "):
+        lspo_params(scenario(tiny_model_dir, selfplay={"games": 0}))
+    with pytest.raises(ScenarioError, match=r"lspo\.eval\.opponents: 'ghost' is not an agent"):
+        lspo_params(scenario(tiny_model_dir, eval={"opponents": ["ghost"]}))
+
+
+def test_one_iteration_end_to_end_and_resume(tmp_path, tiny_model_dir, canned_replies):
+    torch.set_num_threads(1)
+    run_dir = tmp_path / "lspo"
+    summary = LSPORun(scenario(tiny_model_dir), run_dir, embedder=HashingEmbedder(), progress=False).run()
+    first, last = summary["per_iteration"]
+    assert first["selfplay"]["speaking_turns"] == 12 and first["selfplay"]["candidates"] == 36
+    assert set(first["latent"]["k"]) == {"red", "blue"}
+    assert first["solve"]["exploitability"] < 0.01  # CFR on the 2-player latent game
+    assert first["dpo"]["pairs"] > 0 and Path(first["dpo"]["checkpoint"]).is_dir()
+    for entry in (first, last):
+        fig = entry["eval"]["opponents"]["nash"]
+        assert fig["games"] == 6 and 0.0 <= fig["ci"][0] <= fig["win_rate"] <= fig["ci"][1] <= 1.0
+        assert 0.0 <= entry["eval"]["exploitability"] <= 1.0
+    assert last["eval"]["model"] == first["dpo"]["checkpoint"]  # iteration 1 is evaluated on the new weights
+    assert set(first["seconds"]) == {"eval", "selfplay", "latent", "solve", "dpo"}
+    assert (run_dir / "report.html").is_file()
+
+    # hidden information: the candidates are in the event log's meta, never in what a player was shown
+    from arena.records import Records
+
+    records = Records(run_dir / "iter_0" / "selfplay" / "records.sqlite")
+    events = [e for m in records.matches() for e in records.events(m.match_id)]
+    records.close()
+    lspo_meta = [e for e in events if "lspo" in e.meta]
+    assert lspo_meta and all(e.visible_to == frozenset({e.data["speaker"]}) for e in lspo_meta)
+    assert not any("candidates" in json.dumps(e.data) for e in events)
+
+    # rerun: every step is done, nothing is redone; drop the DPO step and only it runs again
+    stamp = (run_dir / "iter_0" / "selfplay.json").stat().st_mtime_ns
+    again = LSPORun(scenario(tiny_model_dir), run_dir, embedder=HashingEmbedder(), progress=False).run()
+    assert again == summary and (run_dir / "iter_0" / "selfplay.json").stat().st_mtime_ns == stamp
+    (run_dir / "iter_0" / "dpo.json").unlink()
+    redone = LSPORun(scenario(tiny_model_dir), run_dir, embedder=HashingEmbedder(), progress=False).run()
+    assert redone["per_iteration"][0]["dpo"]["pairs"] == first["dpo"]["pairs"]
+    assert (run_dir / "iter_0" / "selfplay.json").stat().st_mtime_ns == stamp
+
+    with pytest.raises(ScenarioError, match="different scenario"):
+        LSPORun(scenario(tiny_model_dir, max_pairs=4), run_dir, embedder=HashingEmbedder(), progress=False).run()
