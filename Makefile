@@ -20,6 +20,7 @@ install: $(STAMP)
 
 demo: install  ## scripted Werewolf tournament, then the embedded LLM vs scripted agents; leaderboards and HTML reports
 	$(BIN)/arena tournament scenarios/werewolf_scripted.yaml --out $(RUN)
+	$(BIN)/arena analyze $(RUN)
 	$(BIN)/arena tournament scenarios/werewolf_llm.yaml --out $(RUN)-llm
 
 test: install  ## lint + the default test suite (slow tests excluded)

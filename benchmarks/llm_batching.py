@@ -4,26 +4,31 @@ Same model, same run, same agents: every seat of 7-player Werewolf is an :class:
 shared :class:`TransformersBackend` (the embedded SmolLM2-135M-Instruct by default). With one game
 the backend sees one request at a time; with 32 games it gathers the pending requests of all games
 into padded batches. The figure of merit is throughput, so each setting runs until it has produced
-a fixed number of speaking turns.
+a fixed number of speaking turns. Both settings use the backend's prefix cache (emptied before each
+setting, so neither reuses the other's prompts); the report shows its hit rate and how many prompt
+tokens it saved from the model.
 
     python -m benchmarks.llm_batching [--turns-single 12] [--turns-batched 128] [--concurrency 32]
+        [--prefix-cache-gib 8]
 
 Last line: ``RESULT tokens_per_s_1=... tokens_per_s_32=... turns_per_s_1=... turns_per_s_32=... ratio=...``
-(``ratio`` = tokens/s at 32 over tokens/s at 1).
+(``ratio`` = tokens/s at 32 over tokens/s at 1; ``cpu_ratio`` the same per CPU second of this
+process, a check when other work shares the cores).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
 
 from agents.llm.agent import LLMAgent
-from agents.llm.local import TransformersBackend
+from agents.llm.local import BackendStats, TransformersBackend
 from games.werewolf import WerewolfConfig, WerewolfSession
 
 
@@ -31,8 +36,13 @@ from games.werewolf import WerewolfConfig, WerewolfSession
 class Throughput:
     games: int
     turns: int
-    tokens: int
     seconds: float
+    cpu_seconds: float  # this process's CPU time (all threads): less distorted than wall time on a busy machine
+    stats: BackendStats  # the backend's counters over this setting alone
+
+    @property
+    def tokens(self) -> int:
+        return self.stats.generated_tokens
 
     @property
     def tokens_per_s(self) -> float:
@@ -41,6 +51,26 @@ class Throughput:
     @property
     def turns_per_s(self) -> float:
         return self.turns / self.seconds
+
+    def prefix_line(self) -> str:
+        s = self.stats
+        return (
+            f"prefix cache: {s.prefix_hits}/{s.prefix_lookups} prompts hit ({s.prefix_hit_rate:.0%}), "
+            f"{s.reused_tokens} prompt tokens reused, {s.prefilled_tokens} prefilled ({s.reused_fraction:.0%} reused)"
+        )
+
+    def time_line(self) -> str:
+        s = self.stats
+        parts = {
+            "prefill": s.prefill_s,
+            "decode": s.decode_s,
+            "sampling": s.sampling_s,
+            "score options": s.options_s,
+            "prefix cache": s.prefix_cache_s,
+        }
+        other = self.seconds - sum(parts.values())
+        listed = ", ".join(f"{name} {t:.1f} s ({t / self.seconds:.0%})" for name, t in parts.items())
+        return f"time: {listed}, other {other:.1f} s ({other / self.seconds:.0%})"
 
 
 class Budget:
@@ -77,12 +107,18 @@ async def play_until_spent(backend: TransformersBackend, seed: int, budget: Budg
 
 
 async def measure(backend: TransformersBackend, games: int, turns: int, tokens: int) -> Throughput:
-    budget = Budget(turns)
-    before = backend.stats.generated_tokens
-    start = time.perf_counter()
+    backend.prefix_cache.clear()  # no setting starts with another's prompts
+    budget, before = Budget(turns), copy.copy(backend.stats)
+    start, cpu = time.perf_counter(), time.process_time()
     made = await asyncio.gather(*(play_until_spent(backend, seed, budget, tokens) for seed in range(games)))
-    seconds = time.perf_counter() - start
-    return Throughput(games, sum(made), backend.stats.generated_tokens - before, seconds)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return Throughput(games, sum(made), seconds, cpu, difference(backend.stats, before))
+
+
+def difference(after: BackendStats, before: BackendStats) -> BackendStats:
+    """Counters accumulated between two snapshots (``max_batch_rows`` kept as it is after)."""
+    changes = {f.name: getattr(after, f.name) - getattr(before, f.name) for f in fields(BackendStats)}
+    return replace(after, **{**changes, "max_batch_rows": after.max_batch_rows})
 
 
 def main() -> None:
@@ -93,26 +129,39 @@ def main() -> None:
     parser.add_argument("--turns-batched", type=int, default=128)
     parser.add_argument("--speech-tokens", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--prefix-cache-gib", type=float, default=8.0, help="prefix cache budget; 32 games of history need ~8"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    options = {"max_batch": args.concurrency, "prefix_cache_gib": args.prefix_cache_gib}
     backend = (
-        TransformersBackend.from_dir(args.model, max_batch=args.concurrency)
-        if args.model
-        else TransformersBackend.embedded(max_batch=args.concurrency)
+        TransformersBackend.from_dir(args.model, **options) if args.model else TransformersBackend.embedded(**options)
     )
     asyncio.run(measure(backend, 1, 2, 8))  # warm-up: first-call allocations, kernel selection
     single = asyncio.run(measure(backend, 1, args.turns_single, args.speech_tokens))
     batched = asyncio.run(measure(backend, args.concurrency, args.turns_batched, args.speech_tokens))
     print(f"model {backend.name}, 7-player Werewolf, every seat an LLM agent, {args.threads} torch threads")
-    print(f"{'setting':<22}{'turns':>7}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'turns/s':>9}")
+    print(f"{'setting':<22}{'turns':>7}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'turns/s':>9}{'CPU s':>8}")
     for label, r in (("1 game", single), (f"{args.concurrency} concurrent games", batched)):
-        print(f"{label:<22}{r.turns:>7}{r.tokens:>8}{r.seconds:>9.1f}{r.tokens_per_s:>10.1f}{r.turns_per_s:>9.3f}")
+        print(
+            f"{label:<22}{r.turns:>7}{r.tokens:>8}{r.seconds:>9.1f}{r.tokens_per_s:>10.1f}{r.turns_per_s:>9.3f}"
+            f"{r.cpu_seconds:>8.0f}"
+        )
     ratio = batched.tokens_per_s / single.tokens_per_s
-    print(f"largest batch: {backend.stats.max_batch_rows} rows; throughput ratio (tokens/s): {ratio:.2f}x")
+    cpu_ratio = (batched.tokens / batched.cpu_seconds) / (single.tokens / single.cpu_seconds)
+    for label, r in (("1 game", single), (f"{args.concurrency} games", batched)):
+        print(f"{label}: {r.prefix_line()}")
+        print(f"{label}: {r.time_line()}")
+    print(
+        f"largest batch: {backend.stats.max_batch_rows} rows; prefix cache at the end: {len(backend.prefix_cache)} "
+        f"entries, {backend.prefix_cache.nbytes / 2**30:.2f} GiB, {backend.prefix_cache.evictions} evictions"
+    )
+    print(f"throughput ratio (tokens/s): {ratio:.2f}x; per CPU second: {cpu_ratio:.2f}x")
     print(
         f"RESULT tokens_per_s_1={single.tokens_per_s:.2f} tokens_per_s_{args.concurrency}={batched.tokens_per_s:.2f} "
         f"turns_per_s_1={single.turns_per_s:.3f} turns_per_s_{args.concurrency}={batched.turns_per_s:.3f} "
-        f"ratio={ratio:.2f} turns_ratio={batched.turns_per_s / single.turns_per_s:.2f}"
+        f"ratio={ratio:.2f} turns_ratio={batched.turns_per_s / single.turns_per_s:.2f} cpu_ratio={cpu_ratio:.2f}"
     )
 
 

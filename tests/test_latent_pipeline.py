@@ -74,6 +74,7 @@ def test_latent_policy_agent_plays_tournament_games(solved_4p: Path, tmp_path: P
     scenario = scenario.model_copy(update={"agents": agents})
     summary = run_tournament(scenario, tmp_path / "eval", games=8, progress=False)
     latent_agent.load_solved.cache_clear()
+    assert summary["run"]["matches_done"] == 8 and summary["run"]["matches_error"] == 0
     row = next(r for r in summary["leaderboard"] if r["agent"] == "latent")
-    assert row["games"] == 8 and summary["run"]["matches_error"] == 0
+    assert row["games"] >= 4  # five agents share four seats
     assert row["fallback_rate"] is not None and row["fallback_rate"] < 0.5  # most moves come from the policy

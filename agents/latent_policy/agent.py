@@ -48,6 +48,7 @@ class LatentPolicyAgent:
         *,
         candidates: int = 3,
         greedy: bool = False,
+        moves_from_policy: bool = True,
     ) -> None:
         self.name = name
         self.proposer = proposer
@@ -56,6 +57,7 @@ class LatentPolicyAgent:
         self.rng = rng
         self.candidates = candidates
         self.greedy = greedy
+        self.moves_from_policy = moves_from_policy
         self.counts: Counter[str] = Counter()
         self._heard: dict[tuple[str, str], int] = {}  # (speaker, text) -> latent id
 
@@ -68,6 +70,8 @@ class LatentPolicyAgent:
         key = observation_key(obs, self._latent_of(obs))
         if obs.legal is None:
             return await self._speak(obs, key)
+        if not self.moves_from_policy:
+            return await self.proposer.act(obs)
         return await self._move(obs, key)
 
     async def propose(self, obs: Observation, n: int) -> list[Action]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,3 +21,8 @@ class LatentPolicyParams(BaseModel):
     proposer: ProposerSpec = Field(default_factory=ProposerSpec)
     candidates: int = Field(3, ge=1, le=16, description="Candidates per speaking turn (LSPO: N = 3).")
     greedy: bool = Field(False, description="Take the most probable move instead of sampling the policy.")
+    moves_from: Literal["policy", "proposer"] = Field(
+        "policy",
+        description="Votes and night moves: from the solved policy, or from the proposer (then only speech is "
+        "chosen by the policy).",
+    )

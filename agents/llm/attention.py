@@ -29,7 +29,8 @@ def sdpa_gqa_forward(
     is_causal: bool | None = None,
     **kwargs,
 ) -> tuple[torch.Tensor, None]:
-    if kwargs.get("position_bias") is not None or kwargs.get("softcap") is not None or attention_mask is None:
+    one_query = query.shape[2] == 1  # transformers folds the heads into groups itself then (``pack_gqa``)
+    if one_query or attention_mask is None or kwargs.get("position_bias") is not None or kwargs.get("softcap"):
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout, scaling, is_causal, **kwargs)
     out = torch.nn.functional.scaled_dot_product_attention(
         query,

