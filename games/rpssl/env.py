@@ -29,12 +29,12 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-import gymnasium
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv
 
-from games.base import Action, Event
+from games.base import Action
+from games.rendering import render_events
 from games.rpssl.config import RPSSLConfig
 from games.rpssl.rules import MOVES, PLAYERS, display
 from games.rpssl.session import RPSSLSession
@@ -196,25 +196,12 @@ class RPSSLEnv(AECEnv):
 
         ``"human"`` prints it (``step`` renders after every move), ``"ansi"`` returns it.
         """
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='human' or 'ansi'.")
-            return None
-        events = self.session.events[self._rendered :]
+        events = self.session.events[self._rendered :] if self.render_mode is not None else []
         self._rendered += len(events)
-        text = "\n".join(_omniscient_line(e) for e in events)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+        return render_events(self.render_mode, events, EVENT_RENDERERS)
 
     def close(self) -> None:
         """Nothing to release."""
-
-
-def _omniscient_line(event: Event) -> str:
-    audience = "all" if event.visible_to is None else ", ".join(sorted(event.visible_to)) or "nobody"
-    line = EVENT_RENDERERS[event.kind](event.data, "") or f"{event.kind} {dict(event.data)}"
-    return f"[{audience}] {line}"
 
 
 env = RPSSLEnv

@@ -40,12 +40,12 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import gymnasium
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv
 
-from games.base import Action, Event
+from games.base import Action
+from games.rendering import render_events
 from games.werewolf.config import Role, WerewolfConfig
 from games.werewolf.rules import Phase, player_name
 from games.werewolf.session import WerewolfSession
@@ -371,26 +371,12 @@ class WerewolfEnv(AECEnv):
 
         ``"human"`` prints it (``step`` renders after every move), ``"ansi"`` returns it.
         """
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='human' or 'ansi'.")
-            return None
-        events = self.session.events[self._rendered :]
+        events = self.session.events[self._rendered :] if self.render_mode is not None else []
         self._rendered += len(events)
-        text = "\n".join(_omniscient_line(e) for e in events)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+        return render_events(self.render_mode, events, EVENT_RENDERERS)
 
     def close(self) -> None:
         """Nothing to release: the env holds no files, processes or windows."""
-
-
-def _omniscient_line(event: Event) -> str:
-    audience = "all" if event.visible_to is None else ", ".join(sorted(event.visible_to)) or "nobody"
-    me = min(event.visible_to) if event.visible_to else ""
-    line = EVENT_RENDERERS[event.kind](event.data, me) or f"{event.kind} {dict(event.data)}"
-    return f"[{audience}] {line}"
 
 
 env = WerewolfEnv
