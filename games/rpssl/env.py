@@ -26,7 +26,6 @@ without a clear move is the rules' business (``RPSSLConfig.fallback``), counted 
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,21 +33,19 @@ from gymnasium import spaces
 from pettingzoo import AECEnv
 
 from games.base import Action
-from games.rendering import render_events
+from games.env_common import (
+    ACTION_FORMATS,
+    CHARSET,
+    MAX_SPEECH,
+    OUTSIDE_CHARSET,
+    RENDER_MODES,
+    check_env_options,
+    render_events,
+)
 from games.rpssl.config import RPSSLConfig
 from games.rpssl.rules import MOVES, PLAYERS, display
 from games.rpssl.session import RPSSLSession
 from games.rpssl.text import EVENT_RENDERERS, RULES_SUMMARY, Phase
-
-ACTION_FORMATS = ("text", "discrete")
-MAX_SPEECH = 1000
-"""Longest statement in characters (the ``Text`` action's ``max_length``)."""
-
-# Printable ASCII, newline and tab, Latin-1 and the usual typographic punctuation (as in the Werewolf env).
-CHARSET = "".join(
-    ["\n\t", *map(chr, range(0x20, 0x7F)), *map(chr, range(0xA0, 0x100)), *map(chr, range(0x2010, 0x2028))]
-)
-_OUTSIDE_CHARSET = re.compile(f"[^{re.escape(CHARSET)}]")
 
 PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 MOVE_INDEX = {m.value: i for i, m in enumerate(MOVES)}
@@ -68,17 +65,14 @@ class RPSSLEnv(AECEnv):
 
     metadata: ClassVar[dict[str, Any]] = {
         "name": "rpssl_v0",
-        "render_modes": ["human", "ansi"],
+        "render_modes": list(RENDER_MODES),
         "action_formats": ACTION_FORMATS,
         "is_parallelizable": False,
     }
 
     def __init__(self, render_mode: str | None = None, action_format: str = "text", **options: Any) -> None:
         super().__init__()
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode must be None, 'human' or 'ansi', got {render_mode!r}")
-        if action_format not in ACTION_FORMATS:
-            raise ValueError(f"action_format must be one of {ACTION_FORMATS}, got {action_format!r}")
+        check_env_options(render_mode, action_format)
         self.config = RPSSLConfig(**options)
         self.render_mode = render_mode
         self.discrete = action_format == "discrete"
@@ -168,7 +162,7 @@ class RPSSLEnv(AECEnv):
             return Action(""), True
         speech = action[:MAX_SPEECH]
         if not (speech.isascii() and speech.isprintable()):  # printable ASCII is inside CHARSET
-            speech = _OUTSIDE_CHARSET.sub("?", speech)
+            speech = OUTSIDE_CHARSET.sub("?", speech)
         return Action(speech), speech != action
 
     # ---- observations --------------------------------------------------------------------------

@@ -36,7 +36,6 @@ in ``agents`` at the end; a player who died earlier has already left and keeps 0
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -45,27 +44,19 @@ from gymnasium import spaces
 from pettingzoo import AECEnv
 
 from games.base import Action
-from games.rendering import render_events
+from games.env_common import (
+    ACTION_FORMATS,
+    CHARSET,
+    MAX_SPEECH,
+    OUTSIDE_CHARSET,
+    RENDER_MODES,
+    check_env_options,
+    render_events,
+)
 from games.werewolf.config import Role, WerewolfConfig
 from games.werewolf.rules import Phase, player_name
 from games.werewolf.session import WerewolfSession
 from games.werewolf.text import ABSTAIN, EVENT_RENDERERS, RULES_SUMMARY
-
-ACTION_FORMATS = ("text", "discrete")
-MAX_SPEECH = 1000
-"""Longest statement in characters (the ``Text`` action's ``max_length``)."""
-
-# Printable ASCII, newline and tab, Latin-1 letters and the usual typographic punctuation, so that
-# ordinary LLM speech (curly quotes, dashes, accents) fits the declared space as it is.
-CHARSET = "".join(
-    [
-        "\n\t",
-        *map(chr, range(0x20, 0x7F)),
-        *map(chr, range(0xA0, 0x100)),
-        *map(chr, range(0x2010, 0x2028)),
-    ]
-)
-_OUTSIDE_CHARSET = re.compile(f"[^{re.escape(CHARSET)}]")
 
 PHASES: tuple[str, ...] = (*(p.value for p in Phase), "waiting")
 PHASE_INDEX: dict[str, int] = {phase: i for i, phase in enumerate(PHASES)}
@@ -100,17 +91,14 @@ class WerewolfEnv(AECEnv):
 
     metadata: ClassVar[dict[str, Any]] = {
         "name": "werewolf_v0",
-        "render_modes": ["human", "ansi"],
+        "render_modes": list(RENDER_MODES),
         "action_formats": ACTION_FORMATS,
         "is_parallelizable": False,
     }
 
     def __init__(self, render_mode: str | None = None, action_format: str = "text", **options: Any) -> None:
         super().__init__()
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode must be None, 'human' or 'ansi', got {render_mode!r}")
-        if action_format not in ACTION_FORMATS:
-            raise ValueError(f"action_format must be one of {ACTION_FORMATS}, got {action_format!r}")
+        check_env_options(render_mode, action_format)
         self.config = WerewolfConfig(**options)
         self.render_mode = render_mode
         self.action_format = action_format
@@ -242,7 +230,7 @@ class WerewolfEnv(AECEnv):
                 return Action(""), True
             speech = action[:MAX_SPEECH]
             if not (speech.isascii() and speech.isprintable()):  # printable ASCII is inside CHARSET
-                speech = _OUTSIDE_CHARSET.sub("?", speech)
+                speech = OUTSIDE_CHARSET.sub("?", speech)
             return Action(speech), speech != action
         elif isinstance(action, str):
             choice = action.strip().lower()
