@@ -299,7 +299,7 @@ def analyze(
 @app.command()
 def solve(
     run_dir: Annotated[Path, typer.Argument(help="A run directory analysed by `arena analyze`.")],
-    method: Annotated[str, typer.Option(help="auto, cfr, cfr+, mccfr-es or mccfr-os.")] = "auto",
+    method: Annotated[str, typer.Option(help="auto, cfr, cfr+, mccfr-es, mccfr-os or deep-cfr.")] = "auto",
     iterations: Annotated[int, typer.Option(min=1, help="Solver iterations.")] = 200,
     seed: Annotated[int, typer.Option(help="Solver seed (sampling methods).")] = 0,
     shaped: Annotated[bool, typer.Option(help="LSPO's shaped reward instead of win/loss.")] = False,

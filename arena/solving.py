@@ -2,9 +2,11 @@
 
 Reads the run's scenario (the game config) and its latent space (``RUN_DIR/latent/``, from
 `arena analyze`: k per role), builds the abstract game as an OpenSpiel game, solves it with
-:func:`solvers.solve.solve` (CFR on a cached tree when it fits, MCCFR beyond) and writes
-``RUN_DIR/policy.json``: the :class:`~solvers.policy.LatentPolicy` that the ``latent_policy`` agent
-plays and the report's cluster cards quote.
+:func:`solvers.solve.solve` (CFR on a cached tree when it fits, MCCFR beyond, Deep CFR on request) and
+writes ``RUN_DIR/policy.json``: the :class:`~solvers.policy.LatentPolicy` that the ``latent_policy`` agent
+plays and the report's cluster cards quote. ``solve.json`` holds NashConv where the whole tree fits
+(:data:`~solvers.solve.CACHED_TREE_LIMIT`; never for the 7-player game) and, for ``deep-cfr``, the
+network losses and the sampled-play value per role.
 
 Abstract games (one builder per game in :data:`ABSTRACT_GAMES`):
 
@@ -33,7 +35,7 @@ from solvers.abstract.rpssl import rpssl_game
 from solvers.abstract.werewolf import werewolf_game
 from solvers.latent.space import LatentSpace
 from solvers.policy import latent_policy
-from solvers.solve import Method, exploitability, nash_conv, solve
+from solvers.solve import CACHED_TREE_LIMIT, Method, SolveResult, estimate_tree_size, exploitability, nash_conv, solve
 
 SOLVE_FILE = "solve.json"
 
@@ -68,12 +70,28 @@ def solve_run(
         "move_infostates": len(policy.moves),
         "roles": {role: vars(s) for role, s in policy.roles.items()},
     }
-    if Method(result.method) in (Method.CFR, Method.CFR_PLUS):  # the whole tree fits: best responses are affordable
-        report["nash_conv"] = nash_conv(result.game or game, result.average_policy)
-        if game.get_type().utility == pyspiel.GameType.Utility.ZERO_SUM and game.num_players() == 2:
-            report["exploitability"] = exploitability(result.game or game, result.average_policy)
+    report.update(best_response_figures(game, result, seed))
+    if result.diagnostics:
+        report["diagnostics"] = result.diagnostics
     (run_dir / SOLVE_FILE).write_text(json.dumps(report, indent=1), encoding="utf-8")
     return report
+
+
+def best_response_figures(game: pyspiel.Game, result: SolveResult, seed: int = 0) -> dict[str, float]:
+    """NashConv (and the exploitability of 2-player zero-sum games) where best responses are affordable:
+    after tabular CFR (its cached tree is built), and after ``deep-cfr`` on trees within
+    :data:`CACHED_TREE_LIMIT` (its network is read at every information state). Empty otherwise."""
+    method = Method(result.method)
+    if method in (Method.CFR, Method.CFR_PLUS):
+        tree, fallback = result.game or game, None
+    elif method is Method.DEEP_CFR and estimate_tree_size(game, seed=seed) <= CACHED_TREE_LIMIT:
+        tree, fallback = game, result.policy
+    else:
+        return {}
+    figures = {"nash_conv": nash_conv(tree, result.average_policy, fallback)}
+    if game.get_type().utility == pyspiel.GameType.Utility.ZERO_SUM and game.num_players() == 2:
+        figures["exploitability"] = exploitability(tree, result.average_policy, fallback)
+    return figures
 
 
 def _werewolf(scenario: Scenario, space: LatentSpace, run_dir: Path, shaped_reward: bool) -> pyspiel.Game:

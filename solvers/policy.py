@@ -4,8 +4,9 @@ Per role (LSPO, Xu et al., ICML 2025: latent strategies are clustered per role):
 
 - ``marginal[z]``: the reach-weighted average probability of latent id ``z`` over the role's speaking
   information states, ``Σ_I reach(I)·σ(I, z) / Σ_I reach(I)``, with ``reach`` the probability of reaching
-  ``I`` when everyone (and chance) plays the average policy. Estimated from sampled playouts; the
-  fallback for a speaking information state the solver never saw.
+  ``I`` when everyone (and chance) plays the average policy. Estimated from sampled playouts (for
+  ``deep-cfr``, the solver's own, counted in ``SolveResult.visits``); the fallback for a speaking
+  information state the solver never saw.
 - ``regret[z]``: the solver's cumulative counterfactual regret of ``z`` summed over the role's speaking
   information states, per iteration: ``Σ_I R_T(I, z) / T``. Counterfactual regrets are already weighted
   by the others' reach, so the sum weights each state by how often the others lead there. Positive:
@@ -13,7 +14,8 @@ Per role (LSPO, Xu et al., ICML 2025: latent strategies are clustered per role):
 - ``strategy_regret[z] = max_y regret[y] − regret[z]`` (≥ 0): since ``R(y) − R(z) = Σ_t v_t(y) − v_t(z)``,
   this is how much worse always saying ``z`` did than the best latent strategy in hindsight. **Lower is
   better** — the number to rank DPO candidates by. (With CFR+ the regrets are floored at zero, so this is
-  only approximate; use ``cfr`` or MCCFR when the regrets matter.)
+  only approximate; use ``cfr`` or MCCFR when the regrets matter. With ``deep-cfr`` the sum is the
+  advantage network's prediction weighted by visits per game: see :mod:`solvers.deep_cfr`.)
 
 ``speech`` holds the average policy over latent ids at every speaking information state seen, ``moves``
 the full tabular policy for votes and night actions (action ids as in the abstract game). JSON on disk.
@@ -109,7 +111,10 @@ def latent_policy(game: Any, result: SolveResult, samples: int = 2000, seed: int
             moves[key] = dict(probs)
         else:
             speech[key], role_of[key] = dict(probs), role
-    marginals = _reach_weighted_marginals(result.game or game, result.average_policy, game, samples, seed)
+    if result.visits:  # a sampled-play solver already met each state in proportion to its reach
+        marginals = _visit_weighted_marginals(result.average_policy, result.visits, game)
+    else:
+        marginals = _reach_weighted_marginals(result.game or game, result.average_policy, game, samples, seed)
     roles: dict[str, RoleStrategies] = {}
     for role in sorted(set(role_of.values()) | set(marginals)):
         k = game.num_latent(role)
@@ -127,6 +132,18 @@ def latent_policy(game: Any, result: SolveResult, samples: int = 2000, seed: int
             infostates=sum(r == role for r in role_of.values()),
         )
     return LatentPolicy(str(result.method), result.iterations, str(game), roles, speech, moves)
+
+
+def _visit_weighted_marginals(table: PolicyTable, visits: Mapping[str, int], game: Any) -> dict[str, np.ndarray]:
+    """Per role, ``Σ visits(I)·σ(I, ·)`` over the speaking states met in the solver's own playouts."""
+    totals: dict[str, np.ndarray] = {}
+    for key, count in visits.items():
+        role = game.speech_role(key)
+        if role is not None:
+            total = totals.setdefault(role, np.zeros(game.num_latent(role)))
+            for z, p in table[key].items():
+                total[z] += count * p
+    return totals
 
 
 def _reach_weighted_marginals(

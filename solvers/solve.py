@@ -3,8 +3,14 @@
 - ``cfr`` / ``cfr+``: tabular CFR / CFR+ in C++ on ``pyspiel.convert_to_cached_tree(game)`` (the tree is
   read from Python once; every later iteration stays in C++, ~84x faster than calling back per node).
 - ``mccfr-es`` / ``mccfr-os``: C++ external / outcome sampling MCCFR on the game itself (no tree).
+- ``deep-cfr``: Deep CFR with sampled probes (:mod:`solvers.deep_cfr`): networks over the information-state
+  tensor instead of tables, for the full 7-player game; its table is the network policy at the states met
+  in sampled play.
 - ``auto``: ``cfr`` up to :data:`CACHED_TREE_LIMIT` nodes (estimated from random playouts), ``mccfr-es`` up
-  to :data:`EXTERNAL_SAMPLING_LIMIT`, ``mccfr-os`` beyond (one sampled history per iteration).
+  to :data:`EXTERNAL_SAMPLING_LIMIT`, ``mccfr-os`` beyond (one sampled history per iteration). It never
+  picks ``deep-cfr``: at equal time it ends farther from equilibrium than tabular CFR on the 4-player game
+  (``benchmarks/solvers.py``), and on the 7-player game no exact measure can show it beats outcome
+  sampling, so the network is opt-in.
 
 The tabular solvers' tables (cumulative regret and average-policy weights per information state) are
 read from the C++ solver's own serialization, the only place the bindings expose the regrets.
@@ -24,6 +30,8 @@ import pyspiel
 
 PolicyTable = dict[str, dict[int, float]]
 """Information-state key -> action -> probability (or regret)."""
+StatePolicy = Callable[[pyspiel.State], Mapping[int, float]]
+"""A policy as a function: state -> action -> probability of the player to move."""
 
 CACHED_TREE_LIMIT = 300_000
 EXTERNAL_SAMPLING_LIMIT = 10**14  # measured: ~0.1-0.3 s an iteration at 1e13 (5 and 7 players, 1-2 days)
@@ -35,14 +43,19 @@ class Method(StrEnum):
     CFR_PLUS = "cfr+"
     MCCFR_ES = "mccfr-es"
     MCCFR_OS = "mccfr-os"
+    DEEP_CFR = "deep-cfr"
 
 
 @dataclass
 class SolveResult:
-    """What a solver leaves: the average policy and, for tabular solvers, the cumulative regrets.
+    """What a solver leaves: the average policy and the cumulative regrets per information state.
 
     ``cumulative_regret[key][a]`` is the solver's own (for CFR+ floored at zero; for MCCFR a sampled
-    estimate), summed over ``iterations``. ``game`` is the game solved (the cached tree when one was built).
+    estimate), summed over ``iterations``; for ``deep-cfr``, ``iterations × visits/playouts ×`` the
+    advantage network's prediction (:mod:`solvers.deep_cfr`). ``game`` is the game solved (the cached tree
+    when one was built). Sampled-play solvers also leave ``visits`` (how often each key was met in their
+    playouts of the average policy), ``policy`` (the average policy at any state, for states the table
+    lacks) and ``diagnostics`` (losses, values per role).
     """
 
     method: Method
@@ -51,6 +64,9 @@ class SolveResult:
     average_policy: PolicyTable
     cumulative_regret: PolicyTable = field(default_factory=dict)
     game: Any = None
+    visits: dict[str, int] = field(default_factory=dict)
+    policy: StatePolicy | None = None
+    diagnostics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def iterations_per_second(self) -> float:
@@ -95,10 +111,15 @@ _TABULAR: dict[Method, tuple[Callable[[pyspiel.Game, int], Any], bool]] = {
 def solve(game: pyspiel.Game, method: Method | str = Method.AUTO, iterations: int = 1000, seed: int = 0) -> SolveResult:
     """Run ``iterations`` of ``method`` on ``game`` (``auto``: chosen by :func:`choose_method`)."""
     method = choose_method(game, seed) if Method(method) is Method.AUTO else Method(method)
+    if method is Method.DEEP_CFR:
+        from solvers.deep_cfr import DeepCFR  # torch loads only when asked
+
+        return DeepCFR(game, seed=seed).run(iterations).result()
     return TabularSolver(game, method, seed).run(iterations).result()
 
 
 def choose_method(game: pyspiel.Game, seed: int = 0) -> Method:
+    # never deep-cfr: nothing measured shows it beating these at equal time (module docstring)
     size = estimate_tree_size(game, seed=seed)
     if size <= CACHED_TREE_LIMIT:
         return Method.CFR
@@ -143,9 +164,11 @@ def read_tables(serialized: str) -> tuple[PolicyTable, PolicyTable]:
 
 
 # ---- diagnostics ---------------------------------------------------------------------------------
-def complete_policy(game: pyspiel.Game, table: Mapping[str, Mapping[int, float]]) -> dict[str, list[tuple[int, float]]]:
-    """``table`` over every information state of ``game`` (uniform where it has none), in the form the C++
-    best-response code takes. Walks the whole tree: use a cached tree for anything but tiny games."""
+def complete_policy(
+    game: pyspiel.Game, table: Mapping[str, Mapping[int, float]], fallback: StatePolicy | None = None
+) -> dict[str, list[tuple[int, float]]]:
+    """``table`` over every information state of ``game`` (``fallback(state)`` where it has none, else
+    uniform), in the form the C++ best-response code takes. Walks the whole tree: small games only."""
     full: dict[str, list[tuple[int, float]]] = {}
 
     def walk(state: pyspiel.State) -> None:
@@ -158,7 +181,7 @@ def complete_policy(game: pyspiel.Game, table: Mapping[str, Mapping[int, float]]
         key = state.information_state_string()
         legal = state.legal_actions()
         if key not in full:
-            probs = table.get(key)
+            probs = table.get(key) or (fallback(state) if fallback else None)
             full[key] = [(a, probs.get(a, 0.0) if probs else 1.0 / len(legal)) for a in legal]
         for action in legal:
             walk(state.child(action))
@@ -182,19 +205,30 @@ def expected_returns(game: pyspiel.Game, table: Mapping[str, Mapping[int, float]
     return [float(v) for v in value(game.new_initial_state())]
 
 
-def nash_conv(game: pyspiel.Game, table: Mapping[str, Mapping[int, float]]) -> float:
+def nash_conv(
+    game: pyspiel.Game, table: Mapping[str, Mapping[int, float]], fallback: StatePolicy | None = None
+) -> float:
     """Sum over players of what a best response gains against ``table`` (0 at a Nash equilibrium); any
-    number of players, general sum. Give it the cached tree (``SolveResult.game``) when there is one."""
-    return _best_response_measure(pyspiel.nash_conv, game, table)
+    number of players, general sum. Give it the cached tree (``SolveResult.game``) when there is one, and
+    ``SolveResult.policy`` as ``fallback`` when the table covers only sampled states."""
+    return _best_response_measure(pyspiel.nash_conv, game, table, fallback)
 
 
-def exploitability(game: pyspiel.Game, table: Mapping[str, Mapping[int, float]]) -> float:
+def exploitability(
+    game: pyspiel.Game, table: Mapping[str, Mapping[int, float]], fallback: StatePolicy | None = None
+) -> float:
     """NashConv / 2, for two-player zero-sum games only (OpenSpiel's definition)."""
-    return _best_response_measure(pyspiel.exploitability, game, table)
+    return _best_response_measure(pyspiel.exploitability, game, table, fallback)
 
 
-def _best_response_measure(measure: Callable[..., float], game: pyspiel.Game, table: Mapping) -> float:
-    try:  # a CFR table covers every information state
-        return float(measure(game, {key: sorted(probs.items()) for key, probs in table.items()}))
-    except pyspiel.SpielError:  # a sampled one may not: fill in uniform play
-        return float(measure(game, complete_policy(game, table)))
+def _best_response_measure(
+    measure: Callable[..., float], game: pyspiel.Game, table: Mapping, fallback: StatePolicy | None
+) -> float:
+    if fallback is None:
+        try:  # a CFR table covers every information state
+            return float(measure(game, {key: sorted(probs.items()) for key, probs in table.items()}))
+        except pyspiel.SpielError:  # a sampled one may not: fill in uniform play
+            return float(measure(game, complete_policy(game, table)))
+    # a network's policy: evaluated on the game's own states, best responses on its cached tree (on the
+    # 4-player Werewolf game 1 s instead of 22 s calling back into Python at every node)
+    return float(measure(pyspiel.convert_to_cached_tree(game), complete_policy(game, table, fallback)))

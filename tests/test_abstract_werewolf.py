@@ -1,4 +1,5 @@
-"""The abstract Werewolf game: OpenSpiel conformance, chance nodes, rewards, and keys equal to a real match's."""
+"""The abstract Werewolf game: OpenSpiel conformance, chance nodes, rewards, and keys (and tensors) equal to a
+real match's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from games.base import Action
 from games.werewolf import Role, TieRule, WerewolfConfig, WerewolfSession
 from solvers.abstract.infostate import describe_key, observation_key
 from solvers.abstract.shaping import lspo_returns
+from solvers.abstract.tensor import observation_tensor
 from solvers.abstract.werewolf import ROLES, werewolf_game
 
 FOUR = {Role.WEREWOLF: 1, Role.SEER: 1, Role.VILLAGER: 2}
@@ -117,14 +119,19 @@ def mirror_match(seed: int, tie_rule: TieRule) -> int:
     rng = np.random.default_rng(seed)
     deal = [Role(r) for r in rng.permutation([r.value for r in config.role_list()])]
     session = WerewolfSession(config, seed=seed, roles=deal)
-    abstract = werewolf_game(config, k=k).new_initial_state()
+    game = werewolf_game(config, k=k)
+    abstract = game.new_initial_state()
     for role in deal:
         abstract.apply_action(ROLES.index(role))
     latent_of: dict[str, int] = {}
     checked = ties = 0
     while not session.is_over():
         for p, name in enumerate(session.players):
-            assert observation_key(session.observe(name), latent_of) == abstract.information_state_string(p)
+            obs = session.observe(name)
+            assert observation_key(obs, latent_of) == abstract.information_state_string(p)
+            if obs.phase != "waiting":  # the tensor, like the key, from the observation at the player's turn
+                tensor = observation_tensor(obs, latent_of, game.shared.layout)
+                assert np.array_equal(tensor, abstract.information_tensor(p))
             checked += 1
         name = session.to_act()[0]
         p = session.players.index(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,12 +89,12 @@ def test_one_iteration_end_to_end_and_resume(tmp_path, tiny_model_dir, canned_re
     assert first["selfplay"]["speaking_turns"] == 12 and first["selfplay"]["candidates"] == 36
     assert set(first["latent"]["k"]) == {"red", "blue"}
     assert first["solve"]["exploitability"] < 0.01  # CFR on the 2-player latent game
-    assert first["dpo"]["pairs"] > 0 and Path(first["dpo"]["checkpoint"]).is_dir()
+    assert first["dpo"]["pairs"] > 0 and (run_dir / first["dpo"]["checkpoint"]).is_dir()  # kept run-relative
     for entry in (first, last):
         fig = entry["eval"]["opponents"]["nash"]
         assert fig["games"] == 6 and 0.0 <= fig["ci"][0] <= fig["win_rate"] <= fig["ci"][1] <= 1.0
         assert 0.0 <= entry["eval"]["exploitability"] <= 1.0
-    assert last["eval"]["model"] == first["dpo"]["checkpoint"]  # iteration 1 is evaluated on the new weights
+    assert last["eval"]["model"] == str(run_dir / first["dpo"]["checkpoint"])  # iteration 1 runs the new weights
     assert set(first["seconds"]) == {"eval", "selfplay", "latent", "solve", "dpo"}
     assert (run_dir / "report.html").is_file()
 
@@ -116,5 +117,26 @@ def test_one_iteration_end_to_end_and_resume(tmp_path, tiny_model_dir, canned_re
     assert redone["per_iteration"][0]["dpo"]["pairs"] == first["dpo"]["pairs"]
     assert (run_dir / "iter_0" / "selfplay.json").stat().st_mtime_ns == stamp
 
+    # the run directory moves: the final evaluation, redone, still finds iteration 0's checkpoint
+    moved = tmp_path / "moved"
+    run_dir.rename(moved)
+    (moved / "iter_1" / "eval.json").unlink()
+    shutil.rmtree(moved / "iter_1" / "eval_nash")
+    resumed = LSPORun(scenario(tiny_model_dir), moved, embedder=HashingEmbedder(), progress=False).run()
+    assert resumed["per_iteration"][1]["eval"]["opponents"]["nash"]["games"] == 6
+
     with pytest.raises(ScenarioError, match="different scenario"):
-        LSPORun(scenario(tiny_model_dir, max_pairs=4), run_dir, embedder=HashingEmbedder(), progress=False).run()
+        LSPORun(scenario(tiny_model_dir, max_pairs=4), moved, embedder=HashingEmbedder(), progress=False).run()
+
+
+def test_a_step_with_errored_matches_is_not_marked_done(tmp_path, tiny_model_dir, monkeypatch):
+    from solvers.lspo import loop
+
+    def half_failed(scenario, run_dir, progress=True):
+        return {"run": {"matches_done": 5, "matches_error": 1}, "leaderboard": [], "sides": {}}
+
+    monkeypatch.setattr(loop, "run_tournament", half_failed)
+    run = LSPORun(scenario(tiny_model_dir), tmp_path / "lspo", embedder=HashingEmbedder(), progress=False)
+    with pytest.raises(RuntimeError, match="1 match\\(es\\) errored"):
+        run.run()
+    assert not (tmp_path / "lspo" / "iter_0" / "eval.json").exists()  # the rerun plays the step again

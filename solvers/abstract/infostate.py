@@ -47,7 +47,8 @@ def _seat(name: str | None) -> str:
     return "-" if name is None else str(player_index(name))
 
 
-def _latent_lookup(latent_of: LatentOf) -> Callable[[Mapping[str, Any]], int]:
+def latent_lookup(latent_of: LatentOf) -> Callable[[Mapping[str, Any]], int]:
+    """``latent_of`` as a function of a statement."""
     if isinstance(latent_of, Mapping):
         table = latent_of
         return lambda statement: table[statement["text"]]
@@ -69,7 +70,7 @@ def infostate_key(view: Mapping[str, Any], phase: str, latent_of: LatentOf) -> s
     ... ~<wolf proposal> @<phase>``, one ``|`` block per day. Short on purpose: solvers keep one table row
     per key.
     """
-    latent = _latent_lookup(latent_of)
+    latent = latent_lookup(latent_of)
     head = _seat(view["player"]) + ROLE_CODE[view["role"]]
     if view["teammates"]:
         head += "w" + ",".join(_seat(m) for m in view["teammates"])

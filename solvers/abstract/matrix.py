@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyspiel
 
 SHORT_NAME = "latent_matrix"
@@ -41,7 +42,7 @@ _GAME_TYPE = pyspiel.GameType(
     max_num_players=2,
     min_num_players=2,
     provides_information_state_string=True,
-    provides_information_state_tensor=False,
+    provides_information_state_tensor=True,
     provides_observation_string=True,
     provides_observation_tensor=False,
     parameter_specification=_PARAMS,
@@ -74,7 +75,7 @@ class LatentMatrixGame(pyspiel.Game):
         return LatentMatrixState(self)
 
     def make_py_observer(self, iig_obs_type: Any = None, params: Any = None) -> _Observer:
-        return _Observer()
+        return _Observer(max(self.shape))
 
     def speech_role(self, key: str) -> str | None:
         """Every decision is a latent choice; the role is the seat (``player_0`` / ``player_1``)."""
@@ -82,6 +83,9 @@ class LatentMatrixGame(pyspiel.Game):
 
     def num_latent(self, role: str) -> int:
         return self.shape[int(role.rsplit("_", 1)[1])]
+
+    def player_role(self, state: LatentMatrixState, player: int) -> str:
+        return f"player_{player}"
 
 
 class LatentMatrixState(pyspiel.State):
@@ -117,13 +121,18 @@ class LatentMatrixState(pyspiel.State):
 
 
 class _Observer:
-    """A player knows only their own pick: the key is ``p<seat>`` plus that pick once made."""
+    """A player knows only their own pick: the key is ``p<seat>`` plus that pick once made; the tensor is
+    the seat one-hot (2) then the pick one-hot (``width`` = the larger side's number of latent ids)."""
 
-    tensor = None
-    dict: dict[str, Any] = {}  # noqa: RUF012  (the OpenSpiel observer protocol wants the name)
+    def __init__(self, width: int) -> None:
+        self.tensor = np.zeros(2 + width, np.float32)
+        self.dict = {"seat": self.tensor[:2], "pick": self.tensor[2:]}
 
     def set_from(self, state: LatentMatrixState, player: int) -> None:
-        pass
+        self.tensor.fill(0)
+        self.dict["seat"][player] = 1
+        for pick in state._picks[player : player + 1]:
+            self.dict["pick"][pick] = 1
 
     def string_from(self, state: LatentMatrixState, player: int) -> str:
         mine = state._picks[player : player + 1]

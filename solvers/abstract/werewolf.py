@@ -10,7 +10,8 @@ transitions and payoffs are the rules' own (:mod:`games.werewolf.rules`, wrapped
   ``n_players`` is abstain (votes only). The simultaneous vote is played in seat order, each voter seeing
   no ballot of the day until the tally, so it is the same game.
 - Information state: :func:`solvers.abstract.infostate.infostate_key` of the player's view, the key a
-  real match computes too. Utility: the outcome (+1/−1, 0 for a draw at ``max_days``), or with
+  real match computes too, and :mod:`solvers.abstract.tensor`'s 0/1 vector of the same content (for
+  neural solvers; one key, one tensor). Utility: the outcome (+1/−1, 0 for a draw at ``max_days``), or with
   ``shaped_reward=True`` LSPO's shaped reward (:mod:`solvers.abstract.shaping`).
 
 Parameters are the fields of :class:`WerewolfConfig` (role counts as ``n_werewolf`` ...), ``k_<role>``
@@ -28,6 +29,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pyspiel
 
 from games.werewolf.config import Role, SpeakingOrder, TieRule, WerewolfConfig
@@ -35,6 +37,7 @@ from games.werewolf.rules import Phase, WerewolfState, new_game, player_name
 from games.werewolf.view import fold_view
 from solvers.abstract import shaping
 from solvers.abstract.infostate import describe_key, infostate_key
+from solvers.abstract.tensor import TensorLayout, fill_tensor
 
 SHORT_NAME = "latent_werewolf"
 ROLES: tuple[Role, ...] = tuple(Role)  # chance outcome i deals ROLES[i]
@@ -72,7 +75,7 @@ _GAME_TYPE = pyspiel.GameType(
     max_num_players=20,
     min_num_players=3,
     provides_information_state_string=True,
-    provides_information_state_tensor=False,
+    provides_information_state_tensor=True,
     provides_observation_string=True,
     provides_observation_tensor=False,
     parameter_specification=_PARAMS,
@@ -144,6 +147,8 @@ class _Shared:
         self.config, self.k, self.shaped, self.n = config, dict(k), shaped, config.n_players
         self.counts = [config.role_counts()[role] for role in ROLES]
         self.draw = _TieDraw()
+        self.layout = TensorLayout(self.n, config.max_days, config.discussion_rounds, max(self.k.values()))
+        self.scratch = _Observer(self.layout)  # reused by LatentWerewolfState.information_tensor
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Shared:
         return self
@@ -185,8 +190,8 @@ class LatentWerewolfGame(pyspiel.Game):
     def new_initial_state(self) -> LatentWerewolfState:
         return LatentWerewolfState(self)
 
-    def make_py_observer(self, iig_obs_type: Any = None, params: Any = None) -> _KeyObserver:
-        return _KeyObserver()
+    def make_py_observer(self, iig_obs_type: Any = None, params: Any = None) -> _Observer:
+        return _Observer(self.shared.layout)
 
     def speech_role(self, key: str) -> str | None:
         """The role deciding at ``key`` if it is a speaking turn, else ``None`` (see :mod:`solvers.policy`)."""
@@ -195,6 +200,11 @@ class LatentWerewolfGame(pyspiel.Game):
 
     def num_latent(self, role: str) -> int:
         return self.shared.k[Role(role)]
+
+    def player_role(self, state: LatentWerewolfState, player: int) -> str:
+        """The role dealt to ``player`` in ``state`` (after the deal): what a solver reports values by."""
+        assert state.rules is not None
+        return state.rules.roles[player].value
 
 
 class _Core:
@@ -306,9 +316,29 @@ class LatentWerewolfState(pyspiel.State):
         ws = self._core.ws
         if ws is None:
             return f"{player} dealing"
+        return infostate_key(*self._view(player), abstract_latent)
+
+    def information_tensor(self, player: int) -> np.ndarray:
+        """The tensor of ``player`` now (:mod:`solvers.abstract.tensor`), as a new float32 array (no list
+        round trip, unlike ``information_state_tensor``)."""
+        scratch = self._core.shared.scratch
+        scratch.set_from(self, player)
+        return scratch.tensor.copy()
+
+    def fill_tensor(self, player: int, parts: Mapping[str, np.ndarray]) -> None:
+        """Write ``player``'s tensor into zeroed views ``parts``; while dealing a player knows only their seat."""
+        if self._core.ws is None:
+            parts["seat"][player] = 1
+            return
+        fill_tensor(parts, *self._view(player), abstract_latent)
+
+    def _view(self, player: int) -> tuple[dict[str, Any], str]:
+        """``player``'s view, folded from the events shown to them, and the phase they decide (or ``waiting``)."""
+        ws = self._core.ws
+        assert ws is not None
         name = ws.names[player]
         view = fold_view(name, [e for e in ws.events if e.visible(name)])
-        return infostate_key(view, ws.phase.value if ws.is_turn(player) else "waiting", abstract_latent)
+        return view, ws.phase.value if ws.is_turn(player) else "waiting"
 
     def __str__(self) -> str:
         ws = self._core.ws
@@ -332,14 +362,17 @@ def _tied_leaders(ws: WerewolfState, voter: int, target: int | None) -> list[int
     return sorted(t for t, c in tally.items() if c == top)
 
 
-class _KeyObserver:
-    """Strings only: the information-state key (also used as the observation string)."""
+class _Observer:
+    """The information-state key as the string (also the observation string) and the key's tensor
+    (:mod:`solvers.abstract.tensor`); ``dict`` names its pieces, as OpenSpiel observers do."""
 
-    tensor = None
-    dict: dict[str, Any] = {}  # noqa: RUF012  (read-only; the OpenSpiel observer protocol wants the name)
+    def __init__(self, layout: TensorLayout) -> None:
+        self.tensor = np.zeros(layout.size, np.float32)
+        self.dict = layout.views(self.tensor)
 
     def set_from(self, state: LatentWerewolfState, player: int) -> None:
-        pass
+        self.tensor.fill(0)
+        state.fill_tensor(player, self.dict)
 
     def string_from(self, state: LatentWerewolfState, player: int) -> str:
         return state.information_key(player)

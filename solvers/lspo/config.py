@@ -25,7 +25,7 @@ class SelfPlayParams(_Strict):
 
 
 class SolverParams(_Strict):
-    method: str = Field("auto", description="auto, cfr, cfr+, mccfr-es or mccfr-os (solvers.solve).")
+    method: str = Field("auto", description="auto, cfr, cfr+, mccfr-es, mccfr-os or deep-cfr (solvers.solve).")
     iterations: int = Field(1000, ge=1)
     shaped_reward: bool = Field(False, description="Werewolf: LSPO's shaped reward instead of win/loss.")
 

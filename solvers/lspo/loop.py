@@ -109,6 +109,7 @@ class LSPORun:
                 "concurrency": self.params.eval.concurrency,
             }
             summary = run_tournament(self._scenario(f"eval-{i}-{opponent}", entries, tournament), run, progress=False)
+            _require_all_done(summary, run)
             row = next(r for r in summary["leaderboard"] if r["agent"] == agent)
             figures[opponent] = {
                 "games": row["games"],
@@ -128,6 +129,7 @@ class LSPORun:
         summary = run_tournament(
             self._scenario(f"selfplay-{i}", [entry], tournament), self._selfplay_dir(i), progress=self.progress
         )
+        _require_all_done(summary, self._selfplay_dir(i))
         turns = candidate_turns(self._selfplay_dir(i) / "records.sqlite")
         return {
             "games": summary["run"]["matches_done"],
@@ -192,13 +194,13 @@ class LSPORun:
             )
             pairs = [pairs[j] for j in sorted(keep)]
         if not pairs:  # every candidate's strategy scored the same: nothing to prefer, the model carries over
-            return {"pairs": 0, "steps": 0, "train_loss": None, "checkpoint": str(self._model(i))}
+            return {"pairs": 0, "steps": 0, "train_loss": None, "checkpoint": self._stored(self._model(i))}
         result = train_dpo(self._model(i), pairs, self._iter(i) / "checkpoint", self.params.dpo)
         return {
             "pairs": result.pairs,
             "steps": result.steps,
             "train_loss": result.train_loss,
-            "checkpoint": str(result.checkpoint),
+            "checkpoint": self._stored(result.checkpoint),
         }
 
     # ---- helpers -----------------------------------------------------------------------------------
@@ -225,7 +227,15 @@ class LSPORun:
         """``M_i``: the base model, or the checkpoint the previous iteration's DPO step left."""
         if i == 0:
             return self.base_model
-        return Path(json.loads((self._iter(i - 1) / "dpo.json").read_text())["checkpoint"])
+        return self.dir / json.loads((self._iter(i - 1) / "dpo.json").read_text())["checkpoint"]
+
+    def _stored(self, model: Path) -> str:
+        """A model path as ``dpo.json`` keeps it: relative to the run directory when inside it, so the run
+        resumes from any working directory and after the directory moves (an outside path stays absolute)."""
+        try:
+            return str(Path(model).resolve().relative_to(self.dir.resolve()))
+        except ValueError:
+            return str(Path(model).resolve())
 
     def _trained_entry(self, i: int) -> dict[str, Any]:
         entry = self.scenario.agent(self.params.agent).model_dump()
@@ -270,6 +280,17 @@ class LSPORun:
         }
         (self.dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=1, allow_nan=False))
         return summary
+
+
+def _require_all_done(summary: dict[str, Any], run: Path) -> None:
+    """A step counts as finished only when every match of its tournament finished: an errored match is
+    retried by the rerun (finished matches are kept), instead of leaving figures from part of the games."""
+    errored = summary["run"]["matches_error"]
+    if errored:
+        raise RuntimeError(
+            f"{run}: {errored} match(es) errored (reasons in its records and report); "
+            "rerun the same `arena lspo` command to retry them"
+        )
 
 
 def _continuing(current: np.ndarray, previous: np.ndarray) -> list[int | None]:
