@@ -18,10 +18,11 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-demo: install  ## scripted Werewolf tournament, then the embedded LLM vs scripted agents; leaderboards and HTML reports
+demo: install  ## the tour: scripted tournament + latent map, embedded LLM vs scripted agents, one small LSPO iteration
 	$(BIN)/arena tournament scenarios/werewolf_scripted.yaml --out $(RUN)
 	$(BIN)/arena analyze $(RUN)
 	$(BIN)/arena tournament scenarios/werewolf_llm.yaml --out $(RUN)-llm
+	$(BIN)/arena lspo scenarios/lspo_demo.yaml --out $(RUN)-lspo
 
 test: install  ## lint + the default test suite (slow tests excluded)
 	$(BIN)/ruff check .

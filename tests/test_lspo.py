@@ -22,7 +22,7 @@ from games.rpssl.config import Fallback
 from games.rpssl.rules import Move
 from solvers.latent.embed import HashingEmbedder
 from solvers.lspo.config import lspo_params
-from solvers.lspo.games import exploitability_of, outcome_payoff
+from solvers.lspo.games import exploitability_interval, exploitability_of, outcome_payoff
 from solvers.lspo.loop import LSPORun
 
 pytest_plugins = ("tests.llm_fixtures",)
@@ -72,6 +72,16 @@ def test_rpssl_payoffs_and_exploitability_are_exact():
     assert exploitability_of(uniform, Fallback.FORFEIT) == pytest.approx(0.0)
     assert exploitability_of({Move.ROCK: 1.0}, Fallback.FORFEIT) == pytest.approx(1.0)  # paper always wins
     assert exploitability_of({None: 1.0}, Fallback.FORFEIT) == pytest.approx(1.0)  # never states a move
+
+
+def test_exploitability_interval_brackets_the_estimate_and_narrows_with_more_statements():
+    rambling = {None: 60, Move.LIZARD: 30, Move.ROCK: 10}
+    low, high = exploitability_interval(rambling, Fallback.FORFEIT)
+    assert low <= exploitability_of(rambling, Fallback.FORFEIT) <= high
+    more = {o: 10 * n for o, n in rambling.items()}
+    low10, high10 = exploitability_interval(more, Fallback.FORFEIT)
+    assert high10 - low10 < high - low
+    assert exploitability_interval({m: 400 for m in Move}, Fallback.FORFEIT)[1] < 0.15  # near the equilibrium's 0
 
 
 def test_bad_lspo_section_names_the_field(tiny_model_dir):
@@ -140,3 +150,26 @@ def test_a_step_with_errored_matches_is_not_marked_done(tmp_path, tiny_model_dir
     with pytest.raises(RuntimeError, match="1 match\\(es\\) errored"):
         run.run()
     assert not (tmp_path / "lspo" / "iter_0" / "eval.json").exists()  # the rerun plays the step again
+
+
+def test_empirical_values_rank_the_strategy_said_in_won_games_first():
+    from types import SimpleNamespace
+
+    from solvers.lspo.empirical import empirical_values
+    from solvers.lspo.turns import CandidateTurn
+
+    space = SimpleNamespace(
+        roles={"seer": SimpleNamespace(k=3)},
+        assign=lambda texts, role: [int(t.split()[-1]) for t in texts],  # "claim 2" -> latent 2
+    )
+
+    def turn(said: int, score: float) -> CandidateTurn:
+        texts = tuple(f"claim {z}" for z in (said, (said + 1) % 3))
+        return CandidateTurn("m", "player_0", "seer", "p", texts, texts, chosen=0, score=score)
+
+    turns = [turn(0, 1.0)] * 6 + [turn(1, -1.0)] * 6 + [turn(2, 1.0)]  # latent 2: said once
+    values = empirical_values(space, turns)["seer"]
+    assert values.count == [6, 6, 1]
+    assert values.regret[0] == 0.0 and values.regret[1] > values.regret[2] > 0.0  # one lucky game is shrunk
+    assert values.value[0] == pytest.approx((6 + 4 * (1 / 13)) / 10)  # toward the role mean, 1/13
+    assert empirical_values(space, [])["seer"].regret == [0.0, 0.0, 0.0]  # nothing said: no preference

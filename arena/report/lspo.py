@@ -164,6 +164,11 @@ def _rate_chart(opp: str, points: Sequence[tuple[Any, Mapping[str, Any]]]) -> st
 
 
 # ---- exploitability ----------------------------------------------------------------------------
+def _interval(ci: Sequence[float] | None) -> str:
+    """`` [low, high]`` after a figure, when its run recorded a bootstrap interval (older runs did not)."""
+    return f" <span class='muted'>[{_num(ci[0], 3)}, {_num(ci[1], 3)}]</span>" if ci else ""
+
+
 def exploitability(entries: Sequence[Mapping[str, Any]]) -> str:
     """Exploitability and move distribution per iteration (games with a known payoff table, e.g. RPSSL)."""
     rows = [(e.get("iteration", i), _get(e, "eval")) for i, e in enumerate(entries)]
@@ -180,8 +185,8 @@ def exploitability(entries: Sequence[Mapping[str, Any]]) -> str:
         + "</tr>"
     )
     body = "".join(
-        f"<tr><td class='num'>{_e(it)}</td><td class='num strong'>{_num(ev.get('exploitability'), 4)}</td>"
-        f"<td>{_move_bar(ev.get('move_distribution') or {}, moves)}</td>"
+        f"<tr><td class='num'>{_e(it)}</td><td class='num strong'>{_num(ev.get('exploitability'), 4)}"
+        f"{_interval(ev.get('exploitability_ci'))}</td><td>{_move_bar(ev.get('move_distribution') or {}, moves)}</td>"
         + "".join(f"<td class='num'>{_pct((ev.get('move_distribution') or {}).get(m))}</td>" for m in moves)
         + "</tr>"
         for it, ev in rows

@@ -3,6 +3,7 @@ can (N = 3 candidates, k from the LSPO schedule, DPO beta 0.1) and a 2-core CPU 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -11,6 +12,12 @@ from arena.scenario import Scenario, ScenarioError
 from solvers.distill.dpo import DPOParams
 from solvers.latent.cluster import ClusterConfig
 from solvers.solve import Method
+
+
+class Ranking(StrEnum):
+    SOLVER = "solver"
+    EMPIRICAL = "empirical"
+    BOTH = "both"
 
 
 class _Strict(BaseModel):
@@ -51,6 +58,13 @@ class LSPOParams(_Strict):
     solver: SolverParams = Field(default_factory=SolverParams)
     dpo: DPOParams = Field(default_factory=DPOParams)
     max_pairs: int = Field(128, ge=1, description="DPO pairs per iteration (a seeded sample when there are more).")
+    ranking: Ranking = Field(
+        Ranking.SOLVER,
+        description="What ranks a turn's candidates for DPO: 'solver' (the solved abstract game's per-strategy "
+        "regret), 'empirical' (each strategy's regret from self-play outcomes, where the said candidate is drawn "
+        "at random: solvers/lspo/empirical.py) or 'both' (their sum). Werewolf needs 'empirical' or 'both': its "
+        "abstract game treats speech as cheap talk, so every strategy CFR uses has zero regret there.",
+    )
     eval: EvalParams
 
 

@@ -59,6 +59,18 @@ def exploitability_of(distribution: Mapping[Outcome, float], fallback: Fallback)
     return max(sum(p * outcome_payoff(b, a, fallback) for a, p in distribution.items()) / total for b in MOVES)
 
 
+def exploitability_interval(
+    counts: Mapping[Outcome, int], fallback: Fallback, seed: int = 0, resamples: int = 2000
+) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of :func:`exploitability_of` over the statements counted (each
+    resample draws as many statements as were said, from their observed frequencies)."""
+    outcomes, n = list(counts), sum(counts.values())
+    draws = np.random.default_rng(seed).multinomial(n, [counts[o] / n for o in outcomes], size=resamples)
+    values = [exploitability_of(dict(zip(outcomes, row, strict=True)), fallback) for row in draws]
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def said(text: str) -> Outcome:
     parsed = parse_move(text)
     return parsed.move if parsed.move is not None else None
@@ -110,6 +122,8 @@ def _rpssl_evaluate(scenario: Scenario, runs: Sequence[Path], agent: str) -> dic
     distribution = {("no_move" if k is None else k.value): v / total for k, v in counts.items()} if total else {}
     return {
         "exploitability": exploitability_of(counts, config.fallback) if total else None,
+        "exploitability_ci": list(exploitability_interval(counts, config.fallback)) if total else None,
+        "statements": total,
         "move_distribution": distribution,
     }
 

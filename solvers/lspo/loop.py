@@ -19,6 +19,7 @@ every step.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -34,7 +35,8 @@ from solvers.latent.embed import CachedEmbedder, Embedder, MiniLMEmbedder
 from solvers.latent.labels import label_role
 from solvers.latent.space import LatentSpace
 from solvers.latent.utterances import Utterance
-from solvers.lspo.config import LSPOParams, lspo_params
+from solvers.lspo.config import LSPOParams, Ranking, lspo_params
+from solvers.lspo.empirical import empirical_values
 from solvers.lspo.games import LSPO_GAMES
 from solvers.lspo.turns import CandidateTurn, candidate_turns
 from solvers.policy import LatentPolicy, latent_policy
@@ -88,6 +90,7 @@ class LSPORun:
             print(f"lspo: iteration {i}: {name}", flush=True)
         start = time.perf_counter()
         figures = {**work(), "seconds": round(time.perf_counter() - start, 2)}
+        _release_models()
         tmp = marker.with_suffix(".tmp")
         tmp.write_text(json.dumps(figures, indent=1, allow_nan=False))
         tmp.replace(marker)  # the step counts as done only once its figures are complete on disk
@@ -173,10 +176,13 @@ class LSPORun:
                 figures["exploitability"] = exploitability(result.game or game, result.average_policy)
         figures["marginal"] = {role: s.marginal for role, s in policy.roles.items()}
         figures["strategy_regret"] = {role: s.strategy_regret for role, s in policy.roles.items()}
+        figures["empirical"] = {role: v.as_dict() for role, v in empirical_values(space, self._turns(i)).items()}
         return figures
 
     def _dpo(self, i: int) -> dict[str, Any]:
         space, policy = self._space(i), LatentPolicy.load(self._iter(i) / "policy.json")
+        empirical = json.loads((self._iter(i) / "solve.json").read_text())["empirical"]
+        ranking = self.params.ranking
         turns = [t for t in self._turns(i) if t.prompt is not None]
         speaking = []
         for t in turns:
@@ -184,8 +190,10 @@ class LSPORun:
             candidates = tuple(Candidate(c, int(z)) for c, z in zip(t.completions, latents, strict=True))
             speaking.append(SpeakingTurn(t.prompt, t.role, candidates))
 
-        def preference(role: str, latent: int) -> float:
-            return -policy.roles[self.game.policy_role(role)].strategy_regret[latent]  # lower regret is better
+        def preference(role: str, latent: int) -> float:  # lower regret is better
+            solver = policy.roles[self.game.policy_role(role)].strategy_regret[latent]
+            measured = empirical[role]["regret"][latent]
+            return -{Ranking.SOLVER: solver, Ranking.EMPIRICAL: measured, Ranking.BOTH: solver + measured}[ranking]
 
         pairs = preference_pairs(speaking, preference)
         if len(pairs) > self.params.max_pairs:
@@ -280,6 +288,16 @@ class LSPORun:
         }
         (self.dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=1, allow_nan=False))
         return summary
+
+
+def _release_models() -> None:
+    """Drop every loaded LLM backend (weights, prefix cache: ~2.5 GiB each) once a step is done. Backends are
+    shared per config for the whole process, so each iteration's checkpoint would otherwise stay loaded
+    for the rest of the run; a later step reloads what it needs in about a second."""
+    from agents.llm.config import shared_backend
+
+    shared_backend.cache_clear()
+    gc.collect()
 
 
 def _require_all_done(summary: dict[str, Any], run: Path) -> None:

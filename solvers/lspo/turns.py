@@ -18,7 +18,8 @@ class CandidateTurn:
     prompt: str | None
     texts: tuple[str, ...]
     completions: tuple[str, ...]
-    chosen: int
+    chosen: int  # the candidate said aloud (drawn at random)
+    score: float | None = None  # the speaker's final score in the match
 
 
 def candidate_turns(records_path: str | Path) -> list[CandidateTurn]:
@@ -27,6 +28,7 @@ def candidate_turns(records_path: str | Path) -> list[CandidateTurn]:
         turns = []
         for match in records.matches(status="done"):
             roles = (match.outcome or {}).get("roles", {})
+            scores = (match.outcome or {}).get("scores", {})
             for event in records.events(match.match_id):
                 record = event.meta.get("lspo") if event.kind == "statement" else None
                 if not record:
@@ -42,6 +44,7 @@ def candidate_turns(records_path: str | Path) -> list[CandidateTurn]:
                         tuple(c["text"] for c in candidates),
                         tuple(c["completion"] for c in candidates),
                         int(record["chosen"]),
+                        float(scores[speaker]) if speaker in scores else None,
                     )
                 )
         return turns
