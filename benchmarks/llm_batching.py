@@ -3,13 +3,14 @@
 Same model, same run, same agents: every seat of 7-player Werewolf is an :class:`LLMAgent` on one
 shared :class:`TransformersBackend` (the embedded SmolLM2-135M-Instruct by default). With one game
 the backend sees one request at a time; with 32 games it gathers the pending requests of all games
-into padded batches. The figure of merit is throughput, so each setting runs until it has produced
-a fixed number of speaking turns. Both settings use the backend's prefix cache (emptied before each
-setting, so neither reuses the other's prompts); the report shows its hit rate and how many prompt
-tokens it saved from the model.
+into padded batches. The figure of merit is throughput over the same kind of turns: every game, alone
+or among 32, plays its first ``--turns`` speaking turns (with the night, vote and retry requests
+between them), so both settings cover the same phases of a game, the cold start included in the same
+proportion. Both settings use the backend's prefix cache (emptied before each setting, so neither
+reuses the other's prompts); the report shows its hit rate, how many prompt tokens it saved from the
+model, and the prefixes that prompts of one batch shared.
 
-    python -m benchmarks.llm_batching [--turns-single 12] [--turns-batched 128] [--concurrency 32]
-        [--prefix-cache-gib 8]
+    python -m benchmarks.llm_batching [--turns 8] [--concurrency 32] [--prefix-cache-gib 8]
 
 Last line: ``RESULT tokens_per_s_1=... tokens_per_s_32=... turns_per_s_1=... turns_per_s_32=... ratio=...``
 (``ratio`` = tokens/s at 32 over tokens/s at 1; ``cpu_ratio`` the same per CPU second of this
@@ -56,7 +57,9 @@ class Throughput:
         s = self.stats
         return (
             f"prefix cache: {s.prefix_hits}/{s.prefix_lookups} prompts hit ({s.prefix_hit_rate:.0%}), "
-            f"{s.reused_tokens} prompt tokens reused, {s.prefilled_tokens} prefilled ({s.reused_fraction:.0%} reused)"
+            f"{s.reused_tokens} prompt tokens reused, {s.prefilled_tokens} prefilled ({s.reused_fraction:.0%} reused); "
+            f"{s.shared_prefixes} shared prefixes ran {s.shared_tokens} tokens once for their batch; "
+            f"{s.batches} batches, {s.rows / max(s.batches, 1):.1f} rows each"
         )
 
     def time_line(self) -> str:
@@ -73,44 +76,34 @@ class Throughput:
         return f"time: {listed}, other {other:.1f} s ({other / self.seconds:.0%})"
 
 
-class Budget:
-    """Stops every game once the run has produced ``turns`` speaking turns."""
-
-    def __init__(self, turns: int) -> None:
-        self.left = turns
-
-    @property
-    def spent(self) -> bool:
-        return self.left <= 0
-
-
-async def play_until_spent(backend: TransformersBackend, seed: int, budget: Budget, tokens: int) -> int:
-    """Play games one after another from ``seed``; returns the speaking turns this worker made."""
-    turns = 0
-    while not budget.spent:
+async def play_turns(backend: TransformersBackend, seed: int, turns: int, tokens: int) -> int:
+    """Play game ``seed`` up to its ``turns``-th speaking turn (or its end, then the next game from the
+    next seed, so every worker makes exactly ``turns``); returns the speaking turns made."""
+    made = 0
+    while made < turns:
         session = WerewolfSession(WerewolfConfig(), seed)
         agents = {
             p: LLMAgent(p, backend, np.random.default_rng([seed, i]), speech_tokens=tokens)
             for i, p in enumerate(session.players)
         }
-        while not session.is_over() and not budget.spent:
+        while not session.is_over() and made < turns:
             actors = session.to_act()
             speaking = session.legal(actors[0]) is None
             actions = await asyncio.gather(*(agents[p].act(session.observe(p)) for p in actors))
             for player, action in zip(actors, actions, strict=True):
                 session.step(player, action)
             if speaking:
-                turns += 1
-                budget.left -= 1
+                made += 1
         seed += 1000
-    return turns
+    return made
 
 
 async def measure(backend: TransformersBackend, games: int, turns: int, tokens: int) -> Throughput:
+    """``games`` games at once (seeds ``0..games-1``), each up to its ``turns``-th speaking turn."""
     backend.prefix_cache.clear()  # no setting starts with another's prompts
-    budget, before = Budget(turns), copy.copy(backend.stats)
+    before = copy.copy(backend.stats)
     start, cpu = time.perf_counter(), time.process_time()
-    made = await asyncio.gather(*(play_until_spent(backend, seed, budget, tokens) for seed in range(games)))
+    made = await asyncio.gather(*(play_turns(backend, seed, turns, tokens) for seed in range(games)))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return Throughput(games, sum(made), seconds, cpu, difference(backend.stats, before))
 
@@ -125,8 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, help="local model directory (default: the embedded model)")
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--turns-single", type=int, default=12)
-    parser.add_argument("--turns-batched", type=int, default=128)
+    parser.add_argument("--turns", type=int, default=8, help="speaking turns per game, in both settings")
     parser.add_argument("--speech-tokens", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument(
@@ -139,8 +131,8 @@ def main() -> None:
         TransformersBackend.from_dir(args.model, **options) if args.model else TransformersBackend.embedded(**options)
     )
     asyncio.run(measure(backend, 1, 2, 8))  # warm-up: first-call allocations, kernel selection
-    single = asyncio.run(measure(backend, 1, args.turns_single, args.speech_tokens))
-    batched = asyncio.run(measure(backend, args.concurrency, args.turns_batched, args.speech_tokens))
+    single = asyncio.run(measure(backend, 1, args.turns, args.speech_tokens))
+    batched = asyncio.run(measure(backend, args.concurrency, args.turns, args.speech_tokens))
     print(f"model {backend.name}, 7-player Werewolf, every seat an LLM agent, {args.threads} torch threads")
     print(f"{'setting':<22}{'turns':>7}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'turns/s':>9}{'CPU s':>8}")
     for label, r in (("1 game", single), (f"{args.concurrency} concurrent games", batched)):

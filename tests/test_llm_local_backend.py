@@ -9,8 +9,10 @@ import copy
 
 import pytest
 import torch
+from pydantic import ValidationError
 
 from agents.llm.backend import Prompt, Sampling, prompt
+from agents.llm.config import EmbeddedBackend, LocalBackend, shared_backend
 from agents.llm.local import TransformersBackend
 
 pytest_plugins = ("tests.llm_fixtures",)
@@ -125,6 +127,17 @@ async def test_score_is_the_sum_of_token_logprobs(backend):
     assert await backend.score(p, [""]) == [0.0]
 
 
+async def test_options_sharing_tokens_score_as_their_own_sequences(backend):
+    """One option a prefix of another, a duplicate and an empty one: each still scores as it would alone."""
+    p = ask(2)
+    options = ["player_1", "player_12", "player_1", "", '{"action": "abstain"}', '{"action": "player_3"}']
+    encoded = [backend.tokenizer.encode(c, add_special_tokens=False) for c in options]
+    assert encoded[1][: len(encoded[0])] == encoded[0] and encoded[4][:4] == encoded[5][:4]  # shared tokens
+    scores = await backend.score(p, options)
+    assert scores == pytest.approx([manual_score(backend, p, c) for c in options], abs=1e-4)
+    assert scores[0] == scores[2] and scores[3] == 0.0 and scores[1] < scores[0]
+
+
 async def test_score_batched_equals_alone(backend):
     prompts = [ask(i) for i in range(6)]
     batched = await asyncio.gather(*(backend.score(p, CHOICES) for p in prompts))
@@ -195,3 +208,14 @@ def test_one_backend_serves_several_event_loops(tiny_model_dir):
         return await asyncio.gather(*(backend.generate(ask(i), sampling(i)) for i in range(3)))
 
     assert asyncio.run(some()) == asyncio.run(some())
+
+
+def test_the_prefix_cache_budget_comes_from_the_backend_config(tiny_model_dir):
+    backend = shared_backend(LocalBackend(type="local", path=str(tiny_model_dir), prefix_cache_gib=0.25))
+    assert isinstance(backend, TransformersBackend) and backend.prefix_cache.max_bytes == 2**28
+    assert EmbeddedBackend().prefix_cache_gib == LocalBackend(type="local", path="m").prefix_cache_gib == 4.0
+    off = shared_backend(LocalBackend(type="local", path=str(tiny_model_dir), prefix_cache_gib=0))
+    assert isinstance(off, TransformersBackend) and off.prefix_cache.max_bytes == 0
+    for bad in (-1, 2048, "lots"):
+        with pytest.raises(ValidationError, match="prefix_cache_gib"):
+            EmbeddedBackend(prefix_cache_gib=bad)

