@@ -7,13 +7,14 @@ solved policy matches the space, the strategy's probability and regret. Static m
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from arena.report.sections import DASH, Section
+from arena.report.fmt import DASH
+from arena.report.fmt import esc as _e
+from arena.report.sections import Section
 
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 SIZE, MARGIN = 320, 12
@@ -94,7 +95,3 @@ def _cards(clusters: Sequence[Mapping[str, Any]]) -> str:
             f'<ul class="exemplars">{exemplars}</ul></div>'
         )
     return f'<div class="latent-cards">{"".join(cards)}</div>'
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value))

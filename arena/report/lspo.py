@@ -12,15 +12,18 @@ Static markup only (no script); every value interpolated is escaped with :func:`
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from arena.report.fmt import DASH
+from arena.report.fmt import esc as _e
+from arena.report.fmt import num as _num
+from arena.report.fmt import pct as _pct
 from arena.report.html import REPORT_FILE, render_report
 from arena.report.latent import PALETTE
-from arena.report.sections import DASH, Section
+from arena.report.sections import Section
 
 SUMMARY_FILE = "summary.json"
 CHART_W, CHART_H, PAD_L, PAD_R, PAD_T, PAD_B = 360, 150, 36, 12, 10, 24
@@ -415,15 +418,3 @@ def _duration(x: float | None) -> str:
         return f"{x:.1f} s"
     m, s = divmod(round(x), 60)
     return f"{m}m {s:02d}s" if m < 60 else f"{m // 60}h {m % 60:02d}m"
-
-
-def _pct(x: float | None, digits: int = 1) -> str:
-    return DASH if x is None else f"{100 * float(x):.{digits}f}%"
-
-
-def _num(x: float | None, digits: int) -> str:
-    return DASH if x is None else f"{float(x):.{digits}f}"
-
-
-def _e(x: Any) -> str:
-    return html.escape(str(x))

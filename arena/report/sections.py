@@ -6,12 +6,14 @@ through :func:`html.escape`, because agent names and labels come from user scena
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-DASH = "—"
+from arena.report.fmt import DASH
+from arena.report.fmt import esc as _e
+from arena.report.fmt import num as _num
+from arena.report.fmt import pct as _pct
 
 METRIC_DEFINITIONS: dict[str, str] = {
     "identification_precision": "Share of a player's accusations (day votes) that named a real werewolf.",
@@ -244,15 +246,3 @@ def _label(key: str) -> str:
 
 def _clip(x: float) -> float:
     return min(max(float(x), 0.0), 1.0) * 100
-
-
-def _pct(x: float | None, digits: int = 1) -> str:
-    return DASH if x is None else f"{100 * float(x):.{digits}f}%"
-
-
-def _num(x: float | None, digits: int) -> str:
-    return DASH if x is None else f"{float(x):.{digits}f}"
-
-
-def _e(x: Any) -> str:
-    return html.escape(str(x))

@@ -42,12 +42,14 @@ def empirical_values(
     space: LatentSpace, turns: Sequence[CandidateTurn], prior_turns: float = PRIOR_TURNS
 ) -> dict[str, EmpiricalValues]:
     """Per role of ``space``: each latent strategy's value and regret from the said candidates' outcomes."""
-    said: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    scored: dict[str, list[CandidateTurn]] = defaultdict(list)
     for turn in turns:
-        if turn.score is None or turn.role not in space.roles:
-            continue
-        latent = int(space.assign([turn.texts[turn.chosen]], turn.role)[0])
-        said[turn.role].append((latent, turn.score))
+        if turn.score is not None and turn.role in space.roles:
+            scored[turn.role].append(turn)
+    said: dict[str, list[tuple[int, float]]] = {}
+    for role, role_turns in scored.items():  # one assign call per role: its texts are embedded in one batch
+        latents = space.assign([t.texts[t.chosen] for t in role_turns], role)
+        said[role] = [(int(z), float(t.score)) for z, t in zip(latents, role_turns, strict=True)]
     values = {}
     for role, rs in space.roles.items():
         seen = said.get(role, [])

@@ -165,7 +165,8 @@ class LSPORun:
     def _solve(self, i: int) -> dict[str, Any]:
         space = self._space(i)
         solver = self.params.solver
-        game = self.game.abstract(self.scenario, space, self._turns(i), solver.shaped_reward)
+        turns = self._turns(i)
+        game = self.game.abstract(self.scenario, space, turns, solver.shaped_reward)
         result = solve(game, solver.method, iterations=solver.iterations, seed=self.params.selfplay.seed + i)
         policy = latent_policy(game, result, seed=i)
         policy.save(self._iter(i) / "policy.json")
@@ -176,7 +177,7 @@ class LSPORun:
                 figures["exploitability"] = exploitability(result.game or game, result.average_policy)
         figures["marginal"] = {role: s.marginal for role, s in policy.roles.items()}
         figures["strategy_regret"] = {role: s.strategy_regret for role, s in policy.roles.items()}
-        figures["empirical"] = {role: v.as_dict() for role, v in empirical_values(space, self._turns(i)).items()}
+        figures["empirical"] = {role: v.as_dict() for role, v in empirical_values(space, turns).items()}
         return figures
 
     def _dpo(self, i: int) -> dict[str, Any]:
