@@ -9,6 +9,7 @@ embedder for speed), CFR, and DPO on its weights.
 from __future__ import annotations
 
 import itertools
+import math
 import json
 import shutil
 from pathlib import Path
@@ -173,3 +174,26 @@ def test_empirical_values_rank_the_strategy_said_in_won_games_first():
     assert values.regret[0] == 0.0 and values.regret[1] > values.regret[2] > 0.0  # one lucky game is shrunk
     assert values.value[0] == pytest.approx((6 + 4 * (1 / 13)) / 10)  # toward the role mean, 1/13
     assert empirical_values(space, [])["seer"].regret == [0.0, 0.0, 0.0]  # nothing said: no preference
+
+
+def test_mixture_ranking_prefers_what_the_model_says_less_often_than_the_solution_plays_it():
+    from solvers.lspo.config import Ranking
+    from solvers.lspo.ranking import OUTSIDE, frequencies, min_gap, preference
+    from solvers.policy import LatentPolicy, RoleStrategies
+
+    # solved mixture over 4 strategies of "red": half / half on 0 and 1, none on 2, a trace on 3
+    strategies = RoleStrategies(marginal=[0.5, 0.5, 0.0, 0.005], regret=[0.0] * 4,
+                                strategy_regret=[0.0, 0.0, 1.0, 0.2], infostates=1)  # fmt: skip
+    policy = LatentPolicy(method="cfr", iterations=1, game="g", roles={"player_0": strategies})
+    freq = frequencies({"red": [0] * 6 + [1] * 2 + [2] * 2}, {"red": 4})
+    assert freq == {"red": [0.6, 0.2, 0.2, 0.0]}
+    score = preference(Ranking.MIXTURE, policy, lambda role: "player_0", {}, freq)
+    assert score("red", 1) > score("red", 0) > score("red", 2) == score("red", 3) == OUTSIDE
+    assert score("red", 1) - score("red", 0) == pytest.approx(math.log(3.0))
+    assert math.log(3.0) > min_gap(Ranking.MIXTURE)
+    # regret ranking ties the two strategies of the support: the model may drift onto either of them
+    regret = preference(Ranking.SOLVER, policy, lambda role: "player_0", {}, freq)
+    assert regret("red", 0) == regret("red", 1) == 0.0 > regret("red", 3) > regret("red", 2)
+    # at the solved frequencies the support makes no pair among itself
+    at_target = preference(Ranking.MIXTURE, policy, lambda role: "player_0", {}, {"red": [0.5, 0.5, 0.0, 0.0]})
+    assert at_target("red", 0) == at_target("red", 1)

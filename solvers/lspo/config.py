@@ -18,6 +18,7 @@ class Ranking(StrEnum):
     SOLVER = "solver"
     EMPIRICAL = "empirical"
     BOTH = "both"
+    MIXTURE = "mixture"
 
 
 class _Strict(BaseModel):
@@ -63,7 +64,9 @@ class LSPOParams(_Strict):
         description="What ranks a turn's candidates for DPO: 'solver' (the solved abstract game's per-strategy "
         "regret), 'empirical' (each strategy's regret from self-play outcomes, where the said candidate is drawn "
         "at random: solvers/lspo/empirical.py) or 'both' (their sum). Werewolf needs 'empirical' or 'both': its "
-        "abstract game treats speech as cheap talk, so every strategy CFR uses has zero regret there.",
+        "abstract game treats speech as cheap talk, so every strategy CFR uses has zero regret there. 'mixture' "
+        "orders strategies by the solved policy's probability over their share of the model's candidates, which "
+        "moves the model toward the solved mixture instead of onto one zero-regret strategy (solvers/lspo/ranking.py).",
     )
     eval: EvalParams
 

@@ -20,6 +20,7 @@ every step.
 from __future__ import annotations
 
 import gc
+from collections import defaultdict
 import json
 import time
 from collections.abc import Callable
@@ -35,9 +36,10 @@ from solvers.latent.embed import CachedEmbedder, Embedder, MiniLMEmbedder
 from solvers.latent.labels import label_role
 from solvers.latent.space import LatentSpace
 from solvers.latent.utterances import Utterance
-from solvers.lspo.config import LSPOParams, Ranking, lspo_params
+from solvers.lspo.config import LSPOParams, lspo_params
 from solvers.lspo.empirical import empirical_values
 from solvers.lspo.games import LSPO_GAMES
+from solvers.lspo.ranking import frequencies, min_gap, preference
 from solvers.lspo.turns import CandidateTurn, candidate_turns
 from solvers.policy import LatentPolicy, latent_policy
 from solvers.solve import Method, exploitability, nash_conv, solve
@@ -185,27 +187,26 @@ class LSPORun:
         empirical = json.loads((self._iter(i) / "solve.json").read_text())["empirical"]
         ranking = self.params.ranking
         turns = [t for t in self._turns(i) if t.prompt is not None]
-        speaking = []
+        speaking, latents = [], defaultdict(list)
         for t in turns:
-            latents = space.assign(list(t.texts), t.role)
-            candidates = tuple(Candidate(c, int(z)) for c, z in zip(t.completions, latents, strict=True))
+            assigned = [int(z) for z in space.assign(list(t.texts), t.role)]
+            latents[t.role] += assigned
+            candidates = tuple(Candidate(c, z) for c, z in zip(t.completions, assigned, strict=True))
             speaking.append(SpeakingTurn(t.prompt, t.role, candidates))
-
-        def preference(role: str, latent: int) -> float:  # lower regret is better
-            solver = policy.roles[self.game.policy_role(role)].strategy_regret[latent]
-            measured = empirical[role]["regret"][latent]
-            return -{Ranking.SOLVER: solver, Ranking.EMPIRICAL: measured, Ranking.BOTH: solver + measured}[ranking]
-
-        pairs = preference_pairs(speaking, preference)
+        frequency = frequencies(latents, {role: space.k(role) for role in space.roles})
+        score = preference(ranking, policy, self.game.policy_role, empirical, frequency)
+        pairs = preference_pairs(speaking, score, min_gap=min_gap(ranking))
         if len(pairs) > self.params.max_pairs:
             keep = np.random.default_rng(self.params.selfplay.seed + i).choice(
                 len(pairs), self.params.max_pairs, replace=False
             )
             pairs = [pairs[j] for j in sorted(keep)]
         if not pairs:  # every candidate's strategy scored the same: nothing to prefer, the model carries over
-            return {"pairs": 0, "steps": 0, "train_loss": None, "checkpoint": self._stored(self._model(i))}
+            return {"ranking": str(ranking), "pairs": 0, "steps": 0, "train_loss": None,
+                    "checkpoint": self._stored(self._model(i))}  # fmt: skip
         result = train_dpo(self._model(i), pairs, self._iter(i) / "checkpoint", self.params.dpo)
         return {
+            "ranking": str(ranking),
             "pairs": result.pairs,
             "steps": result.steps,
             "train_loss": result.train_loss,
