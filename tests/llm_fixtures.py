@@ -37,7 +37,10 @@ def werewolf_corpus() -> list[str]:
         ACTION_FIELD.format(legal=", ".join([*players[:7], "abstain"])),
     ]
     lines += [q.format(day=d) for q in PHASE_QUESTIONS.values() for d in (1, 2, 3)]
-    lines += [SYSTEM.format(player=p, game="Werewolf") for p in players]
+    # system texts as they were when they named the player: the tokenizer's merges, and the token
+    # counts that tests assert, stay those of the corpus the tests were written against
+    rest = SYSTEM.format(game="Werewolf").removeprefix("You are a player in a game of Werewolf. ")
+    lines += [f"You are {p}, a player in a game of Werewolf. {rest}" for p in players]
     for i, p in enumerate(players):
         q = players[(i + 3) % len(players)]
         lines += [

@@ -67,7 +67,8 @@ async def test_a_valid_reply_is_the_move():
     assert move.text == "player_4" and move.reasoning == "player_4 talks too much"
     assert bot.stats() == {"decisions": 1, "choice_decisions": 1}
     ((system, user),) = backend.prompts
-    assert system.role == "system" and obs.player in system.content and "Werewolf" in system.content
+    assert system.role == "system" and "Werewolf" in system.content
+    assert f"You are {obs.player}." in user.content  # who the player is: in the observation, not the shared system text
     assert user.content.startswith(obs.text)
     assert "exactly one of: player_2, player_3, player_4, player_5, player_6" in user.content
 

@@ -148,15 +148,64 @@ def test_byte_budget_evicts_superseded_entries_then_least_recently_used():
         cache.insert(tokens(head, 40), kv(40), None, 0)
     cache.lookup(tokens(1, 40))  # 1 is now the most recently used
     old, reused = cache.lookup([*tokens(2, 40), 5])
-    cache.insert([*tokens(2, 40), 5], kv(40), old, reused)  # supersedes 2 (and overflows the budget)
-    assert cache.nbytes <= cache.max_bytes and len(cache) == 3 and cache.evictions == 1
-    assert len(cache.lookup(tokens(2, 40))[0]) == 41  # the superseded entry went first, not 3 (the LRU)
-    assert cache.lookup(tokens(3, 40))[0] is not None
-    cache.insert(tokens(4, 40), kv(40), None, 0)  # no superseded entry left: the LRU (1) goes
-    assert cache.lookup(tokens(1, 40)) == (None, 0)
+    cache.insert([*tokens(2, 40), 5], kv(1), old, reused)  # supersedes 2; stores its one new token only
+    assert cache.nbytes < 3 * per_entry + 1000 and len(cache) == 4 and cache.evictions == 0
+    cache.insert(tokens(4, 40), kv(40), None, 0)  # overflows: the superseded 2 leaves first, but its child
+    assert cache.evictions == 2 and cache.nbytes <= cache.max_bytes  # reads it, so the LRU (3) goes too
+    assert cache.lookup(tokens(3, 40)) == (None, 0)
+    entry, length = cache.lookup(tokens(2, 40))  # the extension still serves 2's tokens, through 2
+    assert len(entry) == 41 and length == 39 and entry.parent is old
+    assert [sum(s.shape[-2] for s in layer) for layer in entry.segments(length)] == [39, 39]
     small = PrefixCache(max_bytes=per_entry - 1)
     small.insert(tokens(1, 40), kv(40), None, 0)  # larger than the whole budget: not kept
     assert len(small) == 0 and small.nbytes == 0
+
+
+def test_an_entry_reads_its_prefix_through_its_parents_and_stores_only_its_own_tokens():
+    def numbered(start: int, length: int) -> list[torch.Tensor]:  # keys and values that name their token
+        column = torch.arange(start, start + length, dtype=torch.float32).view(1, 1, length, 1)
+        return [column.expand(2, 1, length, 4).clone() for _ in range(2)]
+
+    cache = PrefixCache(max_bytes=10**6)
+    first = tokens(1, 40)
+    cache.insert(first, numbered(0, 40), None, 0)
+    sequence = first
+    for step in range(1, 4):  # a player's history grows by 10 tokens a turn
+        source, reused = cache.lookup([*sequence, 0])
+        sequence = [*sequence, *range(1000 * step, 1000 * step + 10)]
+        cache.insert(sequence, numbered(reused, len(sequence) - reused), source, reused)
+    entry, length = cache.lookup([*sequence, 0])
+    assert length == len(sequence) == 70 and entry.depth == 3
+    for layer in entry.segments(length):
+        assert torch.equal(torch.cat(layer, dim=-2)[0, 0, :, 0], torch.arange(70, dtype=torch.float32))
+    assert entry.segments(25)[0][-1].shape[-2] == 25  # a shorter prefix stops inside the root
+    kv_bytes = 2 * 2 * 1 * 4 * 4  # per token: keys and values of two layers
+    assert cache.nbytes == kv_bytes * 70 + 8 * (40 + 50 + 60 + 70)  # 70 tokens' keys and values, stored once
+
+
+def test_a_source_evicted_during_its_batch_is_kept_for_the_entry_that_reads_it():
+    size = PrefixCache(max_bytes=10**9)
+    size.insert(tokens(0, 40), kv(40), None, 0)
+    cache = PrefixCache(max_bytes=size.nbytes + 2000)  # one entry and a short extension
+    cache.insert(tokens(1, 40), kv(40), None, 0)
+    source, reused = cache.lookup([*tokens(1, 40), 9])  # a batch reads entry 1 ...
+    cache.insert(tokens(2, 40), kv(40), None, 0)  # ... another row of it evicts entry 1 ...
+    assert cache.lookup(tokens(1, 40)) == (None, 0)
+    cache.insert([*tokens(1, 40), 9], kv(1), source, reused)  # ... and its own row extends it (2, the LRU, goes)
+    assert cache.lookup(tokens(2, 40)) == (None, 0)
+    entry, length = cache.lookup([*tokens(1, 40), 9, 9])
+    assert length == 41 and sum(s.shape[-2] for s in entry.segments(length)[0]) == 41
+    assert cache.nbytes == resident_bytes(cache) <= cache.max_bytes
+
+
+def resident_bytes(cache: PrefixCache) -> int:
+    """Bytes of every entry in the index and every entry one of them reads through."""
+    seen: dict[int, int] = {}
+    for entry in [*cache._live.values(), *cache._stale.values()]:
+        while entry is not None and entry.key not in seen:
+            seen[entry.key] = entry.nbytes
+            entry = entry.parent
+    return sum(seen.values())
 
 
 def test_concurrent_inserts_and_lookups_keep_the_byte_count():
@@ -166,7 +215,9 @@ def test_concurrent_inserts_and_lookups_keep_the_byte_count():
         for i in range(200):
             head = worker * 1000 + i
             cache.insert(tokens(head, 40), kv(40), None, 0)
-            cache.lookup(tokens(head - 3, 40))
+            source, reused = cache.lookup([*tokens(head - 3, 40), 1])
+            if source is not None:  # extend it by one token, reading the rest through it
+                cache.insert([*tokens(head - 3, 40), 1], kv(1), source, reused)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
     for t in threads:
@@ -174,7 +225,7 @@ def test_concurrent_inserts_and_lookups_keep_the_byte_count():
     for t in threads:
         t.join()
     assert 0 < cache.nbytes <= cache.max_bytes
-    assert cache.nbytes == sum(e.nbytes for e in [*cache._live.values(), *cache._stale.values()])
+    assert cache.nbytes == resident_bytes(cache)
 
 
 # ---- the embedded model (rotary positions, grouped-query attention) ----------------------------

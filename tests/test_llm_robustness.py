@@ -105,7 +105,7 @@ def fuzzed_backend(drawn: list[str], secrets: list[str]) -> ScriptedBackend:
 
     def responder(p: Prompt, s: Sampling, i: int) -> str:
         call = next(calls)
-        player = re.search(r"You are (player_\d+)", p[0].content).group(1)
+        player = re.search(r"You are (player_\d+)", p[1].content).group(1)
         token = f"ZQ{player}Q{call}QZ"
         reply = drawn[call % len(drawn)]
         if SECRET in reply:

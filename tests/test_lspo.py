@@ -9,8 +9,8 @@ embedder for speed), CFR, and DPO on its weights.
 from __future__ import annotations
 
 import itertools
-import math
 import json
+import math
 import shutil
 from pathlib import Path
 

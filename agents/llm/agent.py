@@ -36,8 +36,10 @@ from agents.llm.replies import ReplyError, clean_speech, extract_object, match_l
 from games.base import Action, Observation
 
 NEUTRAL_LINE = "I have nothing to add right now."
+# No player name here: the observation says who the player is ("You are player_3."), and a system text
+# shared by every seat lets the backend's prefix cache share the rules that open every prompt.
 SYSTEM = (
-    "You are {player}, a player in a game of {game}. Play to win for your side. Never reveal private "
+    "You are a player in a game of {game}. Play to win for your side. Never reveal private "
     "information unless it helps your side. Answer with one JSON object and nothing else."
 )
 REASONING_FIELD = '"reasoning": "<your private thoughts, hidden from the others>"'
@@ -144,7 +146,7 @@ class LLMAgent:
 
     def _prompt(self, obs: Observation, instruction: str) -> Prompt:
         return prompt(
-            ("system", SYSTEM.format(player=obs.player, game=self.game)),
+            ("system", SYSTEM.format(game=self.game)),
             ("user", f"{obs.text}\n\n{instruction}"),
         )
 

@@ -49,10 +49,16 @@ class _BufferLayer(DynamicLayer):
     may cover a contiguous range of rows only (``rows``), writing from column ``length`` on."""
 
     def __init__(
-        self, pasts: list[torch.Tensor | None], ends: list[int], capacity: int, pool: BufferPool | None, index: int
+        self,
+        pasts: list[list[torch.Tensor] | None],
+        ends: list[int],
+        capacity: int,
+        pool: BufferPool | None,
+        index: int,
     ) -> None:
         super().__init__()
-        self.pasts = pasts  # per row: [2, kv_heads, c_i, head_dim] or None, copied in at the first update
+        # per row: the segments [2, kv_heads, *, head_dim] of its c_i past columns, copied in at the first update
+        self.pasts = pasts
         self.ends = ends  # per row: the column after its past
         self.length = max(ends, default=0)  # where the next update writes; the mask sizes count from it
         self.capacity = capacity
@@ -78,12 +84,13 @@ class _BufferLayer(DynamicLayer):
         shape = (2, len(self.pasts), heads, self.capacity, dim)
         self.buffer = like.new_empty(shape) if self.pool is None else self.pool.take(self.index, shape, like)
         for row, (past, end) in enumerate(zip(self.pasts, self.ends, strict=True)):
-            start = end - (0 if past is None else past.shape[-2])
+            start = end - sum(segment.shape[-2] for segment in past or ())
             # masked columns still enter the attention sums (0 * NaN is NaN), so no leftover may stay there;
             # every column from ``end`` on is written by a pass before any pass reads it
             self.buffer[:, row, :, :start] = 0
-            if past is not None:
-                self.buffer[:, row, :, start:end] = past
+            for segment in past or ():
+                self.buffer[:, row, :, start : start + segment.shape[-2]] = segment
+                start += segment.shape[-2]
         self.pasts = [None] * len(self.pasts)  # the buffer holds them now
         self.device, self.dtype, self.is_initialized = like.device, like.dtype, True
 
@@ -103,15 +110,15 @@ class _BufferLayer(DynamicLayer):
 
 
 class BatchCache(Cache):
-    """A ``Cache`` of :class:`_BufferLayer` s. ``pasts[i]`` is row ``i``'s cached prefix (a list of
-    per-layer ``[2, kv_heads, c_i, head_dim]`` tensors) or ``None``, to be placed so that it ends at
-    column ``ends[i]``; ``capacity`` counts every column; ``pool`` lends the buffers (else each layer
-    allocates its own)."""
+    """A ``Cache`` of :class:`_BufferLayer` s. ``pasts[i]`` is row ``i``'s cached prefix or ``None``: per
+    layer, the ``[2, kv_heads, *, head_dim]`` segments of its ``c_i`` columns in order (a prefix-cache
+    entry's parent chain, :meth:`PrefixEntry.segments`), placed so that they end at column ``ends[i]``;
+    ``capacity`` counts every column; ``pool`` lends the buffers (else each layer allocates its own)."""
 
     def __init__(
         self,
         n_layers: int,
-        pasts: list[list[torch.Tensor] | None],
+        pasts: list[list[list[torch.Tensor]] | None],
         ends: list[int],
         capacity: int,
         pool: BufferPool | None = None,

@@ -25,8 +25,9 @@ PrefixCacheGiB = Annotated[
         ge=0.0,
         le=1024.0,
         description="Byte budget of the prefix KV cache, in GiB: a ceiling that fills as prompts come, not an "
-        "allocation, and one per backend process. SmolLM2-135M keeps 45 KiB per token, ~0.25 GiB per concurrent "
-        "7-player game (the live histories), so the default (4) holds ~16 concurrent games; 32 need ~8. With too "
+        "allocation, and one per backend process. SmolLM2-135M keeps 45 KiB per token, ~0.17 GiB per concurrent "
+        "7-player game by its eighth speaking turn (each history stored once), so the default (4) holds ~24 "
+        "concurrent games; 32 need ~5.5. With too "
         "little, players who come round again find their history evicted and run their whole prompt again. "
         "Bigger models need more per token. 0 turns prefix caching off.",
     ),

@@ -108,8 +108,8 @@ class TransformersBackend:
     ) -> None:
         """``prefix_cache_gib`` bounds the prefix cache (0 turns it off, and with it the sharing of
         prefixes within a batch); it fills as prompts come. SmolLM2-135M keeps 45 KiB of keys and
-        values per token, so 4 GiB hold ~93k tokens: the histories of ~16 concurrent 7-player games
-        (32 need ~8 GiB); more games evict the least recently used players' histories."""
+        values per token, so 4 GiB hold ~93k distinct tokens: 32 concurrent 7-player games reach
+        ~5.4 GiB by their eighth speaking turn; with less, the least recently used histories go."""
         self.model = model.eval()
         use_grouped_sdpa(self.model)  # no repeated key/value heads in masked multi-token passes
         self.tokenizer = tokenizer
@@ -241,7 +241,7 @@ class TransformersBackend:
         size = [len(suffixes[g.start]) for g in groups for _ in range(g.start, g.stop)]  # per row: its pass's width
         end = max(n + w for n, w in zip(reused, size, strict=True))  # every prompt ends at column ``end``
         ends = [end - w for w in size]  # per row: the column after its past
-        pasts = [None if e is None else [kv[:, :, :n] for kv in e.kv] for e, n in hits]
+        pasts = [None if e is None else e.segments(n) for e, n in hits]
         cache = BatchCache(self.n_layers, pasts, ends, capacity=end + extra, pool=self._buffers)
         mask = torch.zeros((len(prompts), end), dtype=torch.long)  # [B, E]
         spans = []
@@ -279,7 +279,8 @@ class TransformersBackend:
         (a, b), (c, d) = prefill.spans[row]
         entry, reused = prefill.hits[row]
         clock = time.perf_counter()
-        self.prefix_cache.insert(tokens, prefill.cache.row(row, [(a, b), (c, d + read)]), entry, reused)
+        spans = [(c, d + read)] if entry is not None and reused else [(a, b), (c, d + read)]
+        self.prefix_cache.insert(tokens, prefill.cache.row(row, spans), entry, reused)
         self.stats.prefix_cache_s += time.perf_counter() - clock
 
     @torch.inference_mode()

@@ -7,11 +7,15 @@ after the shared prefix. Werewolf makes this pay: each player's prompt is their 
 system text and history plus the events since, then the question.
 
 An entry is one earlier sequence (a prompt, or a prompt and the reply tokens the model already
-read) with its keys and values for every layer. :meth:`PrefixCache.lookup` returns the entry with
-the longest common token prefix. Entries live in an LRU under a byte budget; an entry that a newer
-one extended over at least half its length is *superseded* (its useful part lives on in the newer
-entry) and is evicted before any live one, so a stale copy of a player's history never pushes out
-another player's current one.
+read). It stores keys and values only for the tokens after the part it reused from an earlier entry,
+its *parent*, and reads the rest through the parent chain, as vLLM's paged blocks and SGLang's radix
+tree share a common prefix's cache between the sequences that extend it: a player's tenth prompt of a
+game holds only what happened since the ninth. :meth:`PrefixCache.lookup` returns the entry with the
+longest common token prefix. Entries live in an LRU under a byte budget that counts every resident
+segment once; an entry that a newer one extended over at least half its length is *superseded* (its
+useful part lives on in the newer entry) and leaves the index before any live one, so a stale copy of
+a player's history never pushes out another player's current one. A segment's memory is returned when
+its entry has left the index and no resident entry reads through it (a reference count).
 
 Everything runs in the backend's worker thread under its model lock; the cache keeps its own lock so
 that reading :attr:`PrefixCache.nbytes` from another thread is safe too.
@@ -30,18 +34,38 @@ MIN_MATCH = 16
 """Shortest prefix worth reusing; entries are bucketed by their first ``MIN_MATCH`` tokens."""
 
 
+MAX_DEPTH = 16
+"""Longest parent chain: a deeper entry stores its whole sequence (reading a chain costs one copy per link)."""
+
+
 @dataclass(eq=False)
 class PrefixEntry:
     tokens: torch.Tensor  # [T] token ids
-    kv: list[torch.Tensor]  # per layer: [2, kv_heads, T, head_dim] (keys, values)
+    kv: list[torch.Tensor]  # per layer: [2, kv_heads, T - base, head_dim] (keys, values) of tokens base..T-1
+    parent: PrefixEntry | None = None  # holds tokens 0..base-1 (through its own chain)
+    base: int = 0
     key: int = field(default_factory=count().__next__)  # insertion id, the LRU key
+    refs: int = 1  # the index's reference plus one per resident child
+    depth: int = 0  # links in the parent chain
 
     @property
     def nbytes(self) -> int:
+        """Bytes this entry adds: its own segment and its token ids (the parent's are counted there)."""
         return sum(t.numel() * t.element_size() for t in self.kv) + self.tokens.numel() * 8
 
     def __len__(self) -> int:
         return int(self.tokens.numel())
+
+    def segments(self, n: int) -> list[list[torch.Tensor]]:
+        """Keys and values of tokens ``0..n-1`` as per-layer lists of consecutive segments, oldest first."""
+        chain: list[list[torch.Tensor]] = []
+        entry, upto = self, n
+        while entry is not None and upto > 0:
+            if upto > entry.base:
+                chain.append([kv[:, :, : upto - entry.base] for kv in entry.kv])
+            entry, upto = entry.parent, min(upto, entry.base)
+        chain.reverse()
+        return [list(layer) for layer in zip(*chain, strict=True)]
 
 
 class PrefixCache:
@@ -79,20 +103,29 @@ class PrefixCache:
             return best, min(best_length, len(ids) - 1)
 
     def insert(self, tokens: list[int], kv: list[torch.Tensor], source: PrefixEntry | None, reused: int) -> None:
-        """Add the sequence ``tokens`` with its per-layer ``kv``. ``source`` is the entry it reused
-        ``reused`` tokens of; if that covers at least half of ``source``, ``source`` is superseded."""
+        """Add the sequence ``tokens``. ``source`` is the entry it reused ``reused`` tokens of; ``kv`` holds
+        per layer the keys and values of ``tokens[reused:]`` when there is a source, else of all of them.
+        The entry reads its first ``reused`` tokens through ``source`` (or copies them, past ``MAX_DEPTH``
+        links); if that covers at least half of ``source``, ``source`` is superseded."""
         if len(tokens) <= MIN_MATCH:
             return
-        entry = PrefixEntry(torch.tensor(tokens, dtype=torch.long), kv)
+        parent = source if source is not None and reused > 0 else None
+        if parent is not None and parent.depth >= MAX_DEPTH:
+            kv = [torch.cat([*head, own], dim=-2) for head, own in zip(parent.segments(reused), kv, strict=True)]
+            parent = None
+        base = reused if parent is not None else 0
+        depth = parent.depth + 1 if parent is not None else 0
+        entry = PrefixEntry(torch.tensor(tokens, dtype=torch.long), kv, parent, base, depth=depth)
         if entry.nbytes > self.max_bytes:
             return
         with self._lock:
             if source is not None and source.key in self._live and 2 * reused >= len(source):
                 self._stale[source.key] = self._live.pop(source.key)
+            self._retain(parent)
             self._live[entry.key] = entry
             self._buckets.setdefault(tuple(tokens[:MIN_MATCH]), {})[entry.key] = entry
             self.nbytes += entry.nbytes
-            while self.nbytes > self.max_bytes:
+            while self.nbytes > self.max_bytes and (self._live or self._stale):
                 self._evict()
 
     def clear(self) -> None:
@@ -116,8 +149,27 @@ class PrefixCache:
         del bucket[entry.key]
         if not bucket:
             del self._buckets[bucket_key]
-        self.nbytes -= entry.nbytes
         self.evictions += 1
+        self._release(entry)
+
+    def _release(self, entry: PrefixEntry | None) -> None:
+        """Drop one reference; an entry nobody reads any more returns its bytes, and its parent a reference."""
+        while entry is not None:
+            entry.refs -= 1
+            if entry.refs > 0:
+                return
+            self.nbytes -= entry.nbytes
+            entry = entry.parent
+
+    def _retain(self, entry: PrefixEntry | None) -> None:
+        """Add a child's reference. A source released while its batch ran (an insert of that batch
+        evicted it) is resident again: its segment still exists, and the new entry reads through it."""
+        while entry is not None:
+            entry.refs += 1
+            if entry.refs > 1:
+                return
+            self.nbytes += entry.nbytes
+            entry = entry.parent
 
 
 def _common_prefix(a: torch.Tensor, b: torch.Tensor) -> int:

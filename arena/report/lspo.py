@@ -83,6 +83,7 @@ def overview(summary: Mapping[str, Any], entries: Sequence[Mapping[str, Any]]) -
             f"<td class='num'>{_e(play.get('speaking_turns', DASH))}</td>"
             f"<td class='num'>{_e(play.get('candidates', DASH))}</td>"
             f"<td>{_e(solve.get('method') or DASH)}</td><td class='num'>{_num(solve.get('nash_conv'), 4)}</td>"
+            f"<td>{_e(dpo.get('ranking') or DASH)}</td>"
             f"<td class='num'>{_e(dpo.get('pairs', DASH))}</td><td class='num'>{_e(dpo.get('steps', DASH))}</td>"
             f"<td class='num'>{_num(dpo.get('train_loss'), 4)}</td>"
             f"<td class='mono'>{_e(dpo.get('checkpoint') or DASH)}</td></tr>"
@@ -90,7 +91,8 @@ def overview(summary: Mapping[str, Any], entries: Sequence[Mapping[str, Any]]) -
     head = (
         "<tr><th class='num'>Iteration</th><th>Model evaluated</th><th class='num'>Self-play games</th>"
         "<th class='num'>Speaking turns</th><th class='num'>Candidates</th><th>Solver</th><th class='num'>NashConv</th>"
-        "<th class='num'>DPO pairs</th><th class='num'>Steps</th><th class='num'>Loss</th><th>Checkpoint</th></tr>"
+        "<th>Ranking</th><th class='num'>DPO pairs</th><th class='num'>Steps</th><th class='num'>Loss</th>"
+        "<th>Checkpoint</th></tr>"
     )
     return f'<p class="note">{facts}</p>{_table("lspo-iterations", head, "".join(rows))}'
 

@@ -20,9 +20,9 @@ every step.
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
 import json
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -184,7 +184,7 @@ class LSPORun:
 
     def _dpo(self, i: int) -> dict[str, Any]:
         space, policy = self._space(i), LatentPolicy.load(self._iter(i) / "policy.json")
-        empirical = json.loads((self._iter(i) / "solve.json").read_text())["empirical"]
+        empirical = json.loads((self._iter(i) / "solve.json").read_text()).get("empirical", {})
         ranking = self.params.ranking
         turns = [t for t in self._turns(i) if t.prompt is not None]
         speaking, latents = [], defaultdict(list)

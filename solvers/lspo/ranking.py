@@ -76,4 +76,3 @@ def frequencies(latents: Mapping[str, Sequence[int]], k: Mapping[str, int]) -> d
         total = sum(counts)
         shares[role] = [c / total if total else 0.0 for c in counts]
     return shares
-
