@@ -59,6 +59,7 @@ def _llm(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
         max_statement_chars=params.max_statement_chars,
         reason_first=params.reason_first,
         prefill=params.prefill,
+        statement_opening=params.statement_opening,
         selfplay_candidates=params.selfplay_candidates,
     )
 

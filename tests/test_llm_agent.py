@@ -160,6 +160,23 @@ async def test_speech_reply_is_the_statement():
     assert '"statement"' in user_text(backend.prompts[0])
 
 
+async def test_statement_opening_is_prefilled_and_kept_out_of_the_completion():
+    seen: list[str] = []
+
+    class Recording(ScriptedBackend):
+        async def generate(self, prompt, sampling, n=1, prefill=""):
+            seen.append(prefill)
+            return [prefill + ' rock, final answer.", "reasoning": "lead with rock"}']
+
+    obs = first_obs(Phase.DAY_DISCUSSION)
+    move = await agent(Recording(), reason_first=False, statement_opening="I play").act(obs)
+    assert seen == ['{"statement": "I play']
+    assert (move.text, move.reasoning) == ("I play rock, final answer.", "lead with rock")
+    assert move.meta["completion"] == ' rock, final answer.", "reasoning": "lead with rock"}'
+    with pytest.raises(ValueError, match="statement_opening"):
+        agent(ScriptedBackend(), reason_first=True, statement_opening="I play")
+
+
 @pytest.mark.parametrize(
     ("replies", "said", "fallback"),
     [
@@ -312,3 +329,5 @@ def test_llm_kind_builds_an_agent_on_a_shared_backend():
         make_agent("llm", "bot", np.random.default_rng(0), {**params, "temperature": 5})
     with pytest.raises(ValidationError):
         make_agent("llm", "bot", np.random.default_rng(0), {"backend": {"type": "scripted", "fail_on": [1]}})
+    with pytest.raises(ValidationError, match="statement_opening 'I play' needs reason_first: false"):
+        make_agent("llm", "bot", np.random.default_rng(0), {**params, "statement_opening": "I play", "reason_first": True})

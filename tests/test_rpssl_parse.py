@@ -61,6 +61,8 @@ STATED = {
     "I thought about rock but I'll play paper": P,
     "I'll play rock. Actually, I'll play paper.": P,
     "This is rock paper scissors Spock lizard, so I pick Spock": SP,
+    "Rock, paper, scissors, Spock or lizard? I play lizard.": L,
+    "Rock rock ROCK": R,
     "I choose rock because paper is too obvious": R,
 }
 
@@ -76,6 +78,13 @@ UNREAD = {
     "rock or paper?": ParseStatus.AMBIGUOUS,
     "rock paper scissors spock lizard": ParseStatus.AMBIGUOUS,
     "Maybe rock, maybe paper.": ParseStatus.AMBIGUOUS,
+    # lists of options are no choice, even after a cue
+    "I play rock, paper, scissors, Spock or lizard.": ParseStatus.AMBIGUOUS,
+    "I'll go with scissors, lizard, or rock, depending on you": ParseStatus.AMBIGUOUS,
+    "I play Spock or lizard": ParseStatus.AMBIGUOUS,
+    "My move: rock/paper": ParseStatus.AMBIGUOUS,
+    "rock, paper, scissors, Spock-lizard": ParseStatus.AMBIGUOUS,
+    "I play rock-paper-scissors with a move I made.": ParseStatus.AMBIGUOUS,
 }
 
 

@@ -16,7 +16,9 @@ Fallbacks (counted in :meth:`LLMAgent.stats`, shown as the fallback rate in the 
 Small models rarely open a JSON object on their own, so by default the reply is *prefilled* with the
 object's first key (``{"reasoning": "``), which local backends continue; ``reason_first=False``
 asks for the statement (or action) first, which a weak model completes more often before it runs
-out of tokens.
+out of tokens. ``statement_opening`` goes further for a statement asked first: the prefill also opens the
+statement itself (``{"statement": "I play``), so the model completes a sentence of the right kind
+(RPSSL: the embedded 135M model states one move in 10 of 96 replies without it; README).
 
 ``choice_mode="likelihood"`` skips generation for discrete moves altogether: the model's
 log-likelihood of each legal answer decides, so there is nothing to parse and nothing to fall back on.
@@ -73,8 +75,11 @@ class LLMAgent:
         max_statement_chars: int = 400,
         reason_first: bool = True,
         prefill: bool = True,
+        statement_opening: str = "",
         selfplay_candidates: int = 1,
     ) -> None:
+        if statement_opening and (reason_first or not prefill):
+            raise ValueError("statement_opening needs the statement asked first and prefilled (reason_first=False)")
         self.name = name
         self.backend = backend
         self.rng = rng
@@ -86,6 +91,7 @@ class LLMAgent:
         self.max_statement_chars = max_statement_chars
         self.reason_first = reason_first
         self.prefill = prefill
+        self.statement_opening = statement_opening
         self.selfplay_candidates = selfplay_candidates
         self.counts: Counter[str] = Counter()
 
@@ -142,7 +148,9 @@ class LLMAgent:
         """The prefill that opens the reply's JSON object with its first key."""
         if not self.prefill:
             return ""
-        return '{"' + ("reasoning" if self.reason_first else answer_key) + '": "'
+        if self.reason_first:
+            return '{"reasoning": "'
+        return '{"' + answer_key + '": "' + (self.statement_opening if answer_key == "statement" else "")
 
     def _prompt(self, obs: Observation, instruction: str) -> Prompt:
         return prompt(

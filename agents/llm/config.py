@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.llm.agent import ChoiceMode
 from agents.llm.backend import LLMBackend
@@ -95,6 +95,12 @@ class LLMParams(_Frozen):
         "reasoning-first in one 5-player game), so the default asks for the answer first.",
     )
     prefill: bool = Field(True, description="Open the reply's JSON object for the model (local backends).")
+    statement_opening: str = Field(
+        "",
+        max_length=200,
+        description="Words that open every statement, prefilled after the JSON key (e.g. 'I play' for RPSSL); "
+        "needs reason_first: false and prefill: true.",
+    )
     selfplay_candidates: int = Field(
         1,
         ge=1,
@@ -102,6 +108,15 @@ class LLMParams(_Frozen):
         description="LSPO self-play: write this many candidates per speaking turn, say one at random, and record "
         "them all in the event log (1: just speak).",
     )
+
+    @model_validator(mode="after")
+    def _opening_needs_statement_first(self) -> LLMParams:
+        if self.statement_opening and (self.reason_first or not self.prefill):
+            raise ValueError(
+                f"statement_opening {self.statement_opening!r} needs reason_first: false and prefill: true "
+                f"(got reason_first: {self.reason_first}, prefill: {self.prefill})"
+            )
+        return self
 
 
 @cache

@@ -25,6 +25,12 @@ How it reads a statement:
    stated mention wins (speakers correct themselves: "rock... no, I'll play paper"). Without one, the
    mentions must all name the same move; a rule's subject (``Paper covers rock.``) counts only when
    nothing else is left. Otherwise the statement is ambiguous.
+
+Before all that, *lists* of moves are taken out (:func:`_without_lists`): a run of move words joined only by
+commas, slashes, hyphens, spaces, ``or``, ``and`` or ``nor`` that names three or more moves, or two joined by
+anything but a comma ("rock, paper, scissors, Spock or lizard", "Spock or lizard", "rock-paper-scissors").
+Listing the options is not choosing one, even after a cue: "I play rock, paper, scissors, Spock or lizard"
+is ambiguous, not rock. A comma alone between two moves is no list ("not rock, paper" states paper).
 """
 
 from __future__ import annotations
@@ -158,6 +164,30 @@ def _normalize(text: str) -> str:
     return text
 
 
+_MOVE_WORD = "(?:" + "|".join(sorted(MOVE_WORDS, key=len, reverse=True)) + ")(?:'s)?"
+_JOINT = r"(?:\s*[,/-]\s*|\s+)(?:(?:or|and|nor)\s+)?|\s+(?:or|and|nor)\s+"
+_RUN = re.compile(rf"\b{_MOVE_WORD}(?:(?:{_JOINT}){_MOVE_WORD})+\b")
+LISTED = " listed "
+"""What a list of moves is replaced with: a word that is neither a move, a cue nor a negation."""
+
+
+def _without_lists(text: str) -> tuple[str, tuple[Move, ...]]:
+    """``text`` with every list of moves replaced by :data:`LISTED`, and the moves the lists named."""
+    listed: list[Move] = []
+
+    def replace(match: re.Match[str]) -> str:
+        run = match.group(0)
+        moves = dict.fromkeys(MOVE_WORDS[w.removesuffix("'s")] for w in re.findall(_MOVE_WORD, run))
+        joints = re.sub(_MOVE_WORD, " ", run)
+        comma_only = "," in joints and not joints.replace(",", "").strip()
+        if len(moves) >= 3 or (len(moves) == 2 and not comma_only):
+            listed.extend(moves)
+            return LISTED
+        return run
+
+    return _RUN.sub(replace, text), tuple(listed)
+
+
 def _words(clause: str) -> list[str]:
     words = []
     for w in _WORD.findall(clause):
@@ -211,12 +241,13 @@ def _mentions(clause: str) -> list[_Mention]:
 
 def parse_move(text: str) -> Parse:
     """The move ``text`` states, or why there is none (see the module docstring for the rules)."""
-    mentions = [m for clause in _CLAUSE_SPLIT.split(_normalize(text)) if clause for m in _mentions(clause)]
-    candidates = tuple(dict.fromkeys(m.move for m in mentions))
+    text, listed = _without_lists(_normalize(text))
+    mentions = [m for clause in _CLAUSE_SPLIT.split(text) if clause for m in _mentions(clause)]
+    candidates = tuple(dict.fromkeys((*listed, *(m.move for m in mentions))))
     stated = [m for m in mentions if m.stated and not m.subject]
     if stated:
         return Parse(stated[-1].move, ParseStatus.STATED, candidates)
     plain = {m.move for m in mentions if not m.subject} or {m.move for m in mentions}
     if len(plain) == 1:
         return Parse(plain.pop(), ParseStatus.STATED, candidates)
-    return Parse(None, ParseStatus.AMBIGUOUS if plain else ParseStatus.NO_MOVE, candidates)
+    return Parse(None, ParseStatus.AMBIGUOUS if plain or listed else ParseStatus.NO_MOVE, candidates)
