@@ -10,7 +10,7 @@ proportion. Both settings use the backend's prefix cache (emptied before each se
 reuses the other's prompts); the report shows its hit rate, how many prompt tokens it saved from the
 model, and the prefixes that prompts of one batch shared.
 
-    python -m benchmarks.llm_batching [--turns 8] [--concurrency 32] [--prefix-cache-gib 8]
+    python -m benchmarks.llm_batching [--turns 8] [--concurrency 32] [--prefix-cache-gib 8] [--device cuda]
 
 Last line: ``RESULT tokens_per_s_1=... tokens_per_s_32=... turns_per_s_1=... turns_per_s_32=... ratio=...``
 (``ratio`` = tokens/s at 32 over tokens/s at 1; ``cpu_ratio`` the same per CPU second of this
@@ -124,16 +124,25 @@ def main() -> None:
     parser.add_argument(
         "--prefix-cache-gib", type=float, default=8.0, help="prefix cache budget; 32 games of 8 turns hold ~5.5"
     )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (the model and its caches)")
+    parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "float16"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    options = {"max_batch": args.concurrency, "prefix_cache_gib": args.prefix_cache_gib}
+    options = {
+        "max_batch": args.concurrency,
+        "prefix_cache_gib": args.prefix_cache_gib,
+        "device": args.device,
+        "dtype": getattr(torch, args.dtype),
+    }
     backend = (
         TransformersBackend.from_dir(args.model, **options) if args.model else TransformersBackend.embedded(**options)
     )
     asyncio.run(measure(backend, 1, 2, 8))  # warm-up: first-call allocations, kernel selection
     single = asyncio.run(measure(backend, 1, args.turns, args.speech_tokens))
     batched = asyncio.run(measure(backend, args.concurrency, args.turns, args.speech_tokens))
-    print(f"model {backend.name}, 7-player Werewolf, every seat an LLM agent, {args.threads} torch threads")
+    cuda = backend.device.type == "cuda"
+    where = torch.cuda.get_device_name(backend.device) if cuda else f"{args.threads} torch threads"
+    print(f"model {backend.name} ({args.dtype}), 7-player Werewolf, every seat an LLM agent, on {where}")
     print(f"{'setting':<22}{'turns':>7}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'turns/s':>9}{'CPU s':>8}")
     for label, r in (("1 game", single), (f"{args.concurrency} concurrent games", batched)):
         print(

@@ -330,4 +330,6 @@ def test_llm_kind_builds_an_agent_on_a_shared_backend():
     with pytest.raises(ValidationError):
         make_agent("llm", "bot", np.random.default_rng(0), {"backend": {"type": "scripted", "fail_on": [1]}})
     with pytest.raises(ValidationError, match="statement_opening 'I play' needs reason_first: false"):
-        make_agent("llm", "bot", np.random.default_rng(0), {**params, "statement_opening": "I play", "reason_first": True})
+        make_agent(
+            "llm", "bot", np.random.default_rng(0), {**params, "statement_opening": "I play", "reason_first": True}
+        )

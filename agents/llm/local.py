@@ -14,6 +14,10 @@ Prompts of one batch that share a prefix nobody cached yet run it once first
 in one pass over their token tree (:mod:`agents.llm.option_tree`). On CPU the prompt passes are
 compute-bound and cost the same per token batched or not: batching pays in decoding, the caches in the
 prompt tokens they never run.
+
+``device`` puts the model and its caches on an accelerator (``"cuda"``); batches are still laid out on
+the CPU and sent over per pass, and sampling stays on the CPU with each row's own ``torch.Generator``,
+so a seed draws the same tokens from the same logits on any device.
 """
 
 from __future__ import annotations
@@ -105,12 +109,14 @@ class TransformersBackend:
         max_prompt_tokens: int = 1536,
         gather_ms: float = 2.0,
         prefix_cache_gib: float = 4.0,
+        device: str | torch.device = "cpu",
     ) -> None:
         """``prefix_cache_gib`` bounds the prefix cache (0 turns it off, and with it the sharing of
         prefixes within a batch); it fills as prompts come. SmolLM2-135M keeps 45 KiB of keys and
         values per token, so 4 GiB hold ~93k distinct tokens: 32 concurrent 7-player games reach
         ~5.4 GiB by their eighth speaking turn; with less, the least recently used histories go."""
-        self.model = model.eval()
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
         use_grouped_sdpa(self.model)  # no repeated key/value heads in masked multi-token passes
         self.tokenizer = tokenizer
         self.name = name
@@ -128,9 +134,9 @@ class TransformersBackend:
         self._lock = threading.Lock()  # the model runs in a worker thread; one batch at a time
 
     @classmethod
-    def from_dir(cls, path: str | Path, **kwargs) -> TransformersBackend:
+    def from_dir(cls, path: str | Path, dtype: torch.dtype = torch.float32, **kwargs) -> TransformersBackend:
         hf_logging.disable_progress_bar()  # a per-load bar would break the tournament's own progress bar
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
         tokenizer = AutoTokenizer.from_pretrained(path)
         return cls(model, tokenizer, name=kwargs.pop("name", Path(path).name), **kwargs)
 
@@ -249,6 +255,7 @@ class TransformersBackend:
             mask[i, ends[i] - n : ends[i]] = 1
             mask[i, end - len(suffix) :] = 1
             spans.append(((ends[i] - n, ends[i]), (end - len(suffix), end)))
+        mask = mask.to(self.device)
         self.stats.prefix_cache_s += time.perf_counter() - clock
         clock = time.perf_counter()
         logits = []
@@ -261,7 +268,11 @@ class TransformersBackend:
                 position[r, width - len(suffix) :] = torch.arange(n, n + len(suffix))
             cache.focus(rows, end - width)
             out = self.model(
-                input_ids=ids, attention_mask=mask[rows], position_ids=position, cache=cache, logits_to_keep=1
+                input_ids=ids.to(self.device),
+                attention_mask=mask[rows],
+                position_ids=position.to(self.device),
+                cache=cache,
+                logits_to_keep=1,
             )
             logits.append(out.logits[:, -1, :])
         cache.focus(slice(None), end)
@@ -271,7 +282,7 @@ class TransformersBackend:
             self.stats.prefix_hits += sum(n > 0 for n in reused)
             self.stats.reused_tokens += sum(reused)
             self.stats.prefilled_tokens += sum(len(x) for x in suffixes)
-        next_position = torch.tensor([[len(prompts[i])] for i in order])  # [B, 1]
+        next_position = torch.tensor([[len(prompts[i])] for i in order], device=self.device)  # [B, 1]
         return _Prefill(cache, mask, next_position, torch.cat(logits), hits, spans, order)
 
     def _remember(self, prefill: _Prefill, row: int, tokens: list[int], read: int = 0) -> None:
@@ -304,7 +315,7 @@ class TransformersBackend:
             cache, mask, next_pos, logits = prefill.cache, prefill.mask, prefill.next_position, prefill.logits
             for _ in range(max(budget, default=0)):
                 clock = time.perf_counter()
-                tokens = sample_rows(logits, settings, generators, done, self.pad_id)
+                tokens = sample_rows(logits.cpu(), settings, generators, done, self.pad_id)
                 for i, t in enumerate(tokens):
                     if done[i]:
                         continue
@@ -317,7 +328,7 @@ class TransformersBackend:
                 if all(done):
                     break
                 clock = time.perf_counter()
-                step = torch.tensor(tokens, dtype=torch.long).unsqueeze(1)  # [B, 1]
+                step = torch.tensor(tokens, dtype=torch.long, device=self.device).unsqueeze(1)  # [B, 1]
                 mask = torch.cat([mask, torch.ones_like(step)], dim=1)
                 logits = self.model(
                     input_ids=step, attention_mask=mask, position_ids=next_pos, cache=cache, use_cache=True
@@ -358,14 +369,14 @@ class TransformersBackend:
             logprobs = first.unsqueeze(1)  # [R, 1, V]; replaced when some option has a token after its first
             if width:
                 dtype = next(self.model.parameters()).dtype
-                batch = tree_batch(trees, prefill.mask, prefill.next_position, self.pad_id, dtype)
+                batch = tree_batch(trees, prefill.mask.cpu(), prefill.next_position.cpu(), self.pad_id, dtype)
                 logits = self.model(
-                    input_ids=batch.ids,
-                    attention_mask=batch.mask,
-                    position_ids=batch.position,
+                    input_ids=batch.ids.to(self.device),
+                    attention_mask=batch.mask.to(self.device),
+                    position_ids=batch.position.to(self.device),
                     cache=prefill.cache,
                     use_cache=True,
-                    logits_to_keep=torch.arange(batch.keep),
+                    logits_to_keep=torch.arange(batch.keep, device=self.device),
                 ).logits  # [R, keep, V]
                 logprobs = torch.log_softmax(logits.float(), dim=-1)
             scores = tree_scores(trees, first, logprobs)

@@ -118,11 +118,12 @@ def tree_scores(trees: Sequence[OptionTree], first: torch.Tensor, logprobs: torc
             tokens.append(t)
     if not rows:
         return [[0.0] * len(t.ends) for t in trees]
-    row_index, token_index = torch.tensor(rows), torch.tensor(tokens)
-    parent_index = torch.tensor(parents).clamp(min=0)
-    after_parent = logprobs[row_index, parent_index, token_index]  # [N]
+    device = first.device  # index where the log-probs are (an accelerator's stay there)
+    row_index, token_index = torch.tensor(rows, device=device), torch.tensor(tokens, device=device)
+    parent = torch.tensor(parents, device=device)
+    after_parent = logprobs[row_index, parent.clamp(min=0), token_index]  # [N]
     after_prompt = first[row_index, token_index]  # [N]
-    own = torch.where(torch.tensor(parents) < 0, after_prompt, after_parent).tolist()
+    own = torch.where(parent < 0, after_prompt, after_parent).tolist()
     scores, k = [], 0
     for tree in trees:
         path = []  # per node: log-probability of the path from the prompt to it, inclusive

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +45,9 @@ class DPOParams(BaseModel):
     )
     max_length: int = Field(1024, ge=16, description="Prompt + completion tokens; longer prompts lose their start.")
     lora: LoRAParams | None = Field(None, description="Train LoRA adapters instead of every weight.")
+    device: Literal["cpu", "auto"] = Field(
+        "cpu", description="'auto' trains on the accelerator when torch sees one (float32 either way)."
+    )
     seed: int = 0
 
 
@@ -78,7 +82,7 @@ def train_dpo(
         gradient_accumulation_steps=max(1, params.batch_size // min(params.micro_batch, params.batch_size)),
         max_length=params.max_length,  # never reached: _fit cuts prompts first
         bf16=False,
-        use_cpu=True,
+        use_cpu=params.device == "cpu" or not torch.cuda.is_available(),
         activation_checkpointing=False,  # TRL turns it on by default; on CPU it only costs time
         report_to="none",
         save_strategy="no",

@@ -250,7 +250,8 @@ class LSPORun:
     def _trained_entry(self, i: int) -> dict[str, Any]:
         entry = self.scenario.agent(self.params.agent).model_dump()
         if i > 0:  # M_0 keeps the scenario's backend (shared with other seats); later models load their checkpoint
-            entry["params"]["backend"] = {"type": "local", "path": str(self._model(i))}
+            base = {k: v for k, v in entry["params"]["backend"].items() if k not in ("type", "path")}
+            entry["params"]["backend"] = {**base, "type": "local", "path": str(self._model(i))}
         return entry
 
     def _scenario(self, suffix: str, agents: list[dict[str, Any]], tournament: dict[str, Any]) -> Scenario:
