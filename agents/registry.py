@@ -61,6 +61,7 @@ def _llm(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
         prefill=params.prefill,
         statement_opening=params.statement_opening,
         selfplay_candidates=params.selfplay_candidates,
+        identify=None if params.identify is None else params.identify.question_for_agent(),
     )
 
 

@@ -191,6 +191,20 @@ def test_werewolf_roles_each_get_a_lineage() -> None:
     assert "werewolves" in secs["lspo-winrate"]
 
 
+def test_identification_shows_accuracy_interval_and_chance_per_role() -> None:
+    seer = {"questions": 12, "correct": 9, "accuracy": 0.75, "ci": [0.47, 0.91], "chance": 0.33}
+    entries = [
+        {"iteration": 0, "eval": {"identification": {"seer": seer, HOSTILE: {**seer, "questions": 0}}}},
+        {"iteration": 1, "eval": {"identification": {}}},  # asked nothing: no row
+        {"iteration": 2, "eval": None},
+    ]
+    html = sections_by_id({"game": "werewolf", "per_iteration": entries})["lspo-identification"]
+    text = text_of(html)
+    assert "75% [47%–91%]" in text and "n=12" in text and "chance 33%" in text
+    assert text.count("iteration") >= 1 and "&lt;script&gt;" in html and "<script" not in html
+    assert "lspo-identification" not in sections_by_id(partial_summary())
+
+
 def test_partial_run_renders_what_is_there() -> None:
     secs = sections_by_id(partial_summary())
     assert set(secs) == {"lspo-run", "lspo-winrate", "lspo-seconds"}

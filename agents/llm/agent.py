@@ -22,6 +22,10 @@ statement itself (``{"statement": "I play``), so the model completes a sentence 
 
 ``choice_mode="likelihood"`` skips generation for discrete moves altogether: the model's
 log-likelihood of each legal answer decides, so there is nothing to parse and nothing to fall back on.
+
+``identify`` asks a private question before each move of one phase (LSPO's "who is a wolf?" probe before
+the vote) and answers it by likelihood among the legal moves: the answer rides in the move's
+``meta["identify"]``, which the game logs for nobody, and it never changes the move itself.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -51,6 +56,16 @@ DIFFERENT = (
     "You already considered these statements:\n{previous}\nWrite a statement with a strategically different "
     "intent (not a rephrasing of any of them)."
 )
+
+
+@dataclass(frozen=True)
+class IdentifyQuestion:
+    """A private question answered by likelihood before every move of ``phase``, among that move's legal
+    options except ``exclude`` (e.g. "Which player do you think is a werewolf?" before the vote)."""
+
+    question: str
+    phase: str
+    exclude: tuple[str, ...] = ()
 
 
 class ChoiceMode(StrEnum):
@@ -77,6 +92,7 @@ class LLMAgent:
         prefill: bool = True,
         statement_opening: str = "",
         selfplay_candidates: int = 1,
+        identify: IdentifyQuestion | None = None,
     ) -> None:
         if statement_opening and (reason_first or not prefill):
             raise ValueError("statement_opening needs the statement asked first and prefilled (reason_first=False)")
@@ -93,6 +109,7 @@ class LLMAgent:
         self.prefill = prefill
         self.statement_opening = statement_opening
         self.selfplay_candidates = selfplay_candidates
+        self.identify = identify
         self.counts: Counter[str] = Counter()
 
     def stats(self) -> dict[str, int]:
@@ -106,8 +123,25 @@ class LLMAgent:
                 return await self._speak_one_of_candidates(obs)
             return await self._speak(obs, previous=())
         if self.choice_mode is ChoiceMode.LIKELIHOOD and obs.legal:
-            return await self._choose_by_likelihood(obs)
-        return await self._choose_by_json(obs)
+            move = await self._choose_by_likelihood(obs)
+        else:
+            move = await self._choose_by_json(obs)
+        if self.identify is not None and obs.phase == self.identify.phase:
+            answer = await self._identify(obs, self.identify)
+            if answer is not None:
+                move = replace(move, meta={**move.meta, "identify": answer})
+        return move
+
+    async def _identify(self, obs: Observation, ask: IdentifyQuestion) -> dict[str, object] | None:
+        """The option the model finds most likely as the answer to ``ask`` (scored, so never unparseable)."""
+        options = [o for o in obs.legal or () if o not in ask.exclude]
+        if not options:
+            return None
+        self.counts["identify_questions"] += 1
+        field = '"answer": "<exactly one of: ' + ", ".join(options) + '>"'
+        base = self._prompt(obs, f"{ask.question}\nReply with JSON: {{{field}}}")
+        scores = await self.backend.score(base, [json.dumps({"answer": o}) for o in options])
+        return {"answer": options[int(np.argmax(scores))], "options": options}
 
     async def propose(self, obs: Observation, n: int) -> list[Action]:
         """``n`` candidates; speech candidates are asked one at a time to differ strategically (LSPO)."""

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agents.llm.agent import ChoiceMode
+from agents.llm.agent import ChoiceMode, IdentifyQuestion
 from agents.llm.backend import LLMBackend
 
 
@@ -98,6 +98,17 @@ BackendConfig = Annotated[
 ]
 
 
+class IdentifyParams(_Frozen):
+    """The "who is a wolf?" probe: asked before every move of ``phase``, answered among its legal options."""
+
+    question: str = Field("Which player do you think is a werewolf?", min_length=1, max_length=500)
+    phase: str = Field("day_vote", description="The phase whose moves the question comes before.")
+    exclude: tuple[str, ...] = Field(("abstain",), description="Legal options that are no answer.")
+
+    def question_for_agent(self) -> IdentifyQuestion:
+        return IdentifyQuestion(self.question, self.phase, tuple(self.exclude))
+
+
 class LLMParams(_Frozen):
     backend: BackendConfig = Field(default_factory=EmbeddedBackend)
     game: str = Field("Werewolf", description="The game's name as the system prompt says it.")
@@ -130,6 +141,10 @@ class LLMParams(_Frozen):
         le=16,
         description="LSPO self-play: write this many candidates per speaking turn, say one at random, and record "
         "them all in the event log (1: just speak).",
+    )
+
+    identify: IdentifyParams | None = Field(
+        None, description="A private question answered by likelihood before every move of one phase (LSPO's probe)."
     )
 
     @model_validator(mode="after")

@@ -1,7 +1,8 @@
 """The report of an LSPO run, from ``RUN_DIR/summary.json`` (written by the ``solvers/lspo`` loop).
 
 Sections: win rate per evaluation opponent across iterations (inline-SVG chart with 95% CI whiskers and
-a table), exploitability and move distribution (RPSSL), the latent strategies of each role per iteration
+a table), exploitability and move distribution (RPSSL), identification accuracy (Werewolf, when the
+"who is a wolf?" probe was asked: :mod:`arena.report.lspo_identify`), the latent strategies of each role per iteration
 (which clusters are NEW, which FADED, their policy marginal and regret), and wall-clock per step.
 Iteration ``i``'s evaluation is the model *before* that iteration's training, so iteration 0 is the base
 model and a final entry may hold only the evaluation of the last DPO checkpoint. A run in progress
@@ -23,6 +24,7 @@ from arena.report.fmt import num as _num
 from arena.report.fmt import pct as _pct
 from arena.report.html import REPORT_FILE, render_report
 from arena.report.latent import PALETTE
+from arena.report.lspo_identify import identification
 from arena.report.sections import Section
 
 SUMMARY_FILE = "summary.json"
@@ -58,6 +60,7 @@ def lspo_sections(summary: Mapping[str, Any]) -> list[Section]:
         Section("lspo-run", "LSPO iterations", overview(summary, entries)),
         Section("lspo-winrate", "Win rate across iterations", win_rates(entries)),
         Section("lspo-exploitability", "Exploitability", exploitability(entries)),
+        Section("lspo-identification", "Who is a wolf? (identification)", identification(entries)),
         Section("lspo-strategies", "Strategies across iterations", strategies(entries)),
         Section("lspo-seconds", "Wall-clock per step", seconds(entries)),
     ]

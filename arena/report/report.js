@@ -149,6 +149,7 @@
       return `Day ${d.day} vote: ${out} Votes: ${votes}.`;
     },
     reasoning: (d) => [h("b", {}, `${d.player} thought`), ` (${String(d.phase).replace(/_/g, " ")}): `, h("span", {}, d.text)],
+    identify: (d) => `${d.player}, asked privately who is a werewolf, named ${d.answer} (of ${d.options.join(", ")}).`,
     game_over: (d) => (d.winner === null ? `The game ended in a draw (${d.reason}).` : `The ${d.winner} won (${d.reason}).`),
   };
 

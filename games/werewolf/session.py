@@ -244,6 +244,9 @@ class WerewolfSession:
                 {"player": player, "day": state.day, "phase": state.phase.value, "text": action.reasoning},
                 NOBODY,
             )
+        if "identify" in action.meta:  # an agent's private answer to a probe (e.g. "who is a wolf?")
+            answer = {"player": player, "day": state.day, "phase": state.phase.value, **action.meta["identify"]}
+            state.log("identify", answer, NOBODY)
         if state.phase is _DAY_DISCUSSION:
             meta: dict[str, Any] | None = None
             if action.label or action.intent or action.meta:

@@ -105,6 +105,7 @@ EVENT_RENDERERS = {
     "game_over": _render_game_over,
     "night_resolution": lambda d, me: None,
     "reasoning": lambda d, me: None,
+    "identify": lambda d, me: None,
 }
 
 

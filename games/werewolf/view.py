@@ -154,4 +154,5 @@ FOLDERS: dict[str, Callable[[dict[str, Any], Mapping[str, Any]], None]] = {
     # never visible to a player; listed so an omniscient fold (replays, analysis) also works
     "night_resolution": _ignore,
     "reasoning": _ignore,
+    "identify": _ignore,
 }

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agents.llm.config import IdentifyParams
 from arena.scenario import Scenario, ScenarioError
 from solvers.distill.dpo import DPOParams
 from solvers.latent.cluster import ClusterConfig
@@ -49,6 +50,11 @@ class EvalParams(_Strict):
     games_per_pairing: int = Field(10, ge=1, description="Games per side against each opponent.")
     seed: int = Field(10_000, ge=0, description="Same seed every iteration: each model meets the same deals.")
     concurrency: int = Field(32, ge=1, description="Evaluation games in flight at once (batched on the local backend).")
+    identify: IdentifyParams | None = Field(
+        None,
+        description="Ask the trained agent a private question before each move of a phase (Werewolf: 'who is a "
+        "wolf?' before the vote) and report its per-role identification accuracy.",
+    )
 
 
 class LSPOParams(_Strict):

@@ -27,6 +27,7 @@ from games.werewolf import WerewolfConfig
 from solvers.abstract.matrix import matrix_game
 from solvers.abstract.werewolf import werewolf_game
 from solvers.latent.space import LatentSpace
+from solvers.lspo.identify import identification
 from solvers.lspo.turns import CandidateTurn
 
 Outcome = Move | None  # None: the statement states no move
@@ -143,6 +144,8 @@ LSPO_GAMES: dict[str, LSPOGame] = {
         policy_role=lambda role: "player_0" if role == Side.RED.value else "player_1",  # matrix rows are red
         evaluate=_rpssl_evaluate,
     ),
-    "werewolf": LSPOGame(_werewolf_abstract, policy_role=lambda role: role, evaluate=lambda *_: {}),
+    "werewolf": LSPOGame(
+        _werewolf_abstract, policy_role=lambda role: role, evaluate=lambda _, runs, agent: identification(runs, agent)
+    ),
 }
 """game name -> its LSPO hooks; one entry per game the loop supports."""

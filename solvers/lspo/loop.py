@@ -104,6 +104,8 @@ class LSPORun:
         agent, figures, runs = self.params.agent, {}, []
         for opponent in self.params.eval.opponents:
             entries = [self._trained_entry(i), self.scenario.agent(opponent).model_dump()]
+            if self.params.eval.identify is not None:  # the probe: scored, so the games play out the same
+                entries[0]["params"]["identify"] = self.params.eval.identify.model_dump()
             if opponent == agent:  # the base model as opponent: keep it under another name
                 entries[1]["name"] = f"{opponent}-base"
             run = self._iter(i) / f"eval_{opponent}"
