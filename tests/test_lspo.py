@@ -197,3 +197,14 @@ def test_mixture_ranking_prefers_what_the_model_says_less_often_than_the_solutio
     # at the solved frequencies the support makes no pair among itself
     at_target = preference(Ranking.MIXTURE, policy, lambda role: "player_0", {}, {"red": [0.5, 0.5, 0.0, 0.0]})
     assert at_target("red", 0) == at_target("red", 1)
+
+
+@pytest.mark.parametrize(("population", "pooled"), [("current", ["t1"]), ("all", ["t0", "t1"])])
+def test_the_population_pools_every_iterations_candidates_when_asked(
+    tmp_path, tiny_model_dir, monkeypatch, population, pooled
+):
+    run = LSPORun(scenario(tiny_model_dir, population=population), tmp_path, progress=False)
+    monkeypatch.setattr(run, "_turns", lambda i: [f"t{i}"])
+    assert run._population(1) == pooled and run._population(0) == ["t0"]
+    with pytest.raises(ScenarioError, match="lspo.population"):
+        LSPORun(scenario(tiny_model_dir, population="everything"), tmp_path / "bad", progress=False)

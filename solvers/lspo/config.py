@@ -22,6 +22,11 @@ class Ranking(StrEnum):
     MIXTURE = "mixture"
 
 
+class Population(StrEnum):
+    CURRENT = "current"
+    ALL = "all"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -73,6 +78,13 @@ class LSPOParams(_Strict):
         "abstract game treats speech as cheap talk, so every strategy CFR uses has zero regret there. 'mixture' "
         "orders strategies by the solved policy's probability over their share of the model's candidates, which "
         "moves the model toward the solved mixture instead of onto one zero-regret strategy (solvers/lspo/ranking.py).",
+    )
+    population: Population = Field(
+        Population.CURRENT,
+        description="Which self-play candidates the latent space and the abstract game are built from: 'current' "
+        "(this iteration's) or 'all' (every iteration's so far: a restricted game that only grows, as in PSRO / "
+        "double oracle, so strategies the model has stopped saying still count against the one it says now). "
+        "DPO pairs always come from this iteration's turns, ranked in that space.",
     )
     eval: EvalParams
 

@@ -36,7 +36,7 @@ from solvers.latent.embed import CachedEmbedder, Embedder, MiniLMEmbedder
 from solvers.latent.labels import label_role
 from solvers.latent.space import LatentSpace
 from solvers.latent.utterances import Utterance
-from solvers.lspo.config import LSPOParams, lspo_params
+from solvers.lspo.config import LSPOParams, Population, lspo_params
 from solvers.lspo.empirical import empirical_values
 from solvers.lspo.games import LSPO_GAMES
 from solvers.lspo.ranking import frequencies, min_gap, preference
@@ -147,7 +147,7 @@ class LSPORun:
         }
 
     def _latent(self, i: int) -> dict[str, Any]:
-        turns = self._turns(i)
+        turns = self._population(i)
         utterances = [Utterance(text, t.speaker, t.role, match_id=t.match_id) for t in turns for text in t.texts]
         space = LatentSpace.fit(utterances, self._embed(), self.params.cluster, iteration=i)
         space.save(self._iter(i) / "latent")
@@ -169,7 +169,7 @@ class LSPORun:
     def _solve(self, i: int) -> dict[str, Any]:
         space = self._space(i)
         solver = self.params.solver
-        turns = self._turns(i)
+        turns = self._population(i)
         game = self.game.abstract(self.scenario, space, turns, solver.shaped_reward)
         result = solve(game, solver.method, iterations=solver.iterations, seed=self.params.selfplay.seed + i)
         policy = latent_policy(game, result, seed=i)
@@ -226,6 +226,12 @@ class LSPORun:
 
     def _turns(self, i: int) -> list[CandidateTurn]:
         return candidate_turns(self._selfplay_dir(i) / "records.sqlite")
+
+    def _population(self, i: int) -> list[CandidateTurn]:
+        """The turns the latent space and the abstract game of iteration ``i`` are built from."""
+        if self.params.population is Population.ALL:
+            return [t for j in range(i + 1) for t in self._turns(j)]
+        return self._turns(i)
 
     def _space(self, i: int) -> LatentSpace:
         return LatentSpace.load(self._iter(i) / "latent", embedder=self._embed())
