@@ -206,5 +206,5 @@ def test_the_population_pools_every_iterations_candidates_when_asked(
     run = LSPORun(scenario(tiny_model_dir, population=population), tmp_path, progress=False)
     monkeypatch.setattr(run, "_turns", lambda i: [f"t{i}"])
     assert run._population(1) == pooled and run._population(0) == ["t0"]
-    with pytest.raises(ScenarioError, match="lspo.population"):
+    with pytest.raises(ScenarioError, match=r"lspo\.population"):
         LSPORun(scenario(tiny_model_dir, population="everything"), tmp_path / "bad", progress=False)
