@@ -156,3 +156,17 @@ class Records:
             Event(kind, json.loads(data), None if vis is None else frozenset(json.loads(vis)), json.loads(meta))
             for kind, data, vis, meta in rows
         ]
+
+
+def seated_events(runs: Iterable[Path], agent: str) -> Iterator[tuple[MatchRecord, frozenset[str], Event]]:
+    """Every event of every finished match in the runs' record files, with the match and the seats
+    ``agent`` held in it (analysis of one agent's play across tournaments)."""
+    for run in runs:
+        records = Records(Path(run) / "records.sqlite")
+        try:
+            for match in records.matches(status="done"):
+                mine = frozenset(seat for seat, name in match.seats.items() if name == agent)
+                for event in records.events(match.match_id):
+                    yield match, mine, event
+        finally:
+            records.close()

@@ -106,7 +106,7 @@ class IdentifyParams(_Frozen):
     exclude: tuple[str, ...] = Field(("abstain",), description="Legal options that are no answer.")
 
     def question_for_agent(self) -> IdentifyQuestion:
-        return IdentifyQuestion(self.question, self.phase, tuple(self.exclude))
+        return IdentifyQuestion(self.question, self.phase, self.exclude)
 
 
 class LLMParams(_Frozen):

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyspiel
 
-from arena.records import Records
+from arena.records import seated_events
 from arena.scenario import Scenario
 from games.rpssl.config import Fallback, RPSSLConfig, Side
 from games.rpssl.parse import parse_move
@@ -107,18 +107,11 @@ def _rpssl_evaluate(scenario: Scenario, runs: Sequence[Path], agent: str) -> dic
     config = scenario.game_config()
     assert isinstance(config, RPSSLConfig)
     counts: Counter[Outcome] = Counter()
-    for run in runs:
-        records = Records(run / "records.sqlite")
-        try:
-            for match in records.matches(status="done"):
-                mine = {seat for seat, name in match.seats.items() if name == agent}
-                for event in records.events(match.match_id):
-                    if event.kind == "reveal":
-                        for seat in mine:
-                            stated = event.data["parse"][seat] == "stated"
-                            counts[Move(event.data["moves"][seat]) if stated else None] += 1
-        finally:
-            records.close()
+    for _, mine, event in seated_events(runs, agent):
+        if event.kind == "reveal":
+            for seat in mine:
+                stated = event.data["parse"][seat] == "stated"
+                counts[Move(event.data["moves"][seat]) if stated else None] += 1
     total = sum(counts.values())
     distribution = {("no_move" if k is None else k.value): v / total for k, v in counts.items()} if total else {}
     return {

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from arena.records import Records
+from arena.records import seated_events
 from arena.stats import wilson
 
 WOLF = "werewolf"
@@ -19,20 +19,13 @@ def identification(runs: Sequence[Path], agent: str) -> dict[str, Any]:
     """Per role of the asking seat: questions, correct answers, accuracy with a 95% Wilson interval, and
     chance; ``{}`` when no game logged a probe (the scenario asks none)."""
     asked: dict[str, list[tuple[bool, float]]] = defaultdict(list)  # role -> (answer is a wolf, chance)
-    for run in runs:
-        records = Records(run / "records.sqlite")
-        try:
-            for match in records.matches(status="done"):
-                roles = (match.outcome or {}).get("roles", {})
-                mine = {seat for seat, name in match.seats.items() if name == agent}
-                for event in records.events(match.match_id):
-                    d = event.data
-                    if event.kind != "identify" or d["player"] not in mine:
-                        continue
-                    wolves = sum(roles.get(o) == WOLF for o in d["options"])
-                    asked[roles[d["player"]]].append((roles.get(d["answer"]) == WOLF, wolves / len(d["options"])))
-        finally:
-            records.close()
+    for match, mine, event in seated_events(runs, agent):
+        d = event.data
+        if event.kind != "identify" or d["player"] not in mine:
+            continue
+        roles = (match.outcome or {}).get("roles", {})
+        wolves = sum(roles.get(o) == WOLF for o in d["options"])
+        asked[roles[d["player"]]].append((roles.get(d["answer"]) == WOLF, wolves / len(d["options"])))
     figures = {}
     for role, answers in sorted(asked.items()):
         correct = sum(hit for hit, _ in answers)
