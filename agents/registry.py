@@ -60,6 +60,7 @@ def _llm(name: str, rng: np.random.Generator, params: BaseModel) -> Agent:
         reason_first=params.reason_first,
         prefill=params.prefill,
         statement_opening=params.statement_opening,
+        format_in=params.format_in,
         selfplay_candidates=params.selfplay_candidates,
         identify=None if params.identify is None else params.identify.question_for_agent(),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -48,21 +49,23 @@ Renderer = Callable[[Mapping[str, Any], str], str | None]  # (event data, viewin
 @dataclass(frozen=True)
 class Display:
     """How `arena play` shows one game: per-kind event renderers, the rules a person reads first,
-    public events worded for one player ("You are player_2") that the omniscient log leaves out, and
-    a rich style per event kind."""
+    public events the omniscient log leaves out, a rich style per event kind, and which paragraph of an
+    observation holds the question (counted from the end) for a person who sees the rest in the live log."""
 
     renderers: Mapping[str, Renderer]
     rules: str
     spectator_skip: frozenset[str]
     styles: Mapping[str, str]
+    question_at: int = -1
 
 
 DISPLAYS: dict[str, Display] = {
     "werewolf": Display(
         WEREWOLF_RENDERERS,
         WEREWOLF_RULES,
-        spectator_skip=frozenset({"setup"}),
+        spectator_skip=frozenset(),
         styles={"announcement": "bold yellow", "vote_result": "cyan", "game_over": "bold green", "night": "dim"},
+        question_at=-2,  # the prompt closes with who the player is and what only they know (text.render_prompt)
     ),
     "rpssl": Display(
         RPSSL_RENDERERS, RPSSL_RULES, spectator_skip=frozenset(), styles={"reveal": "cyan", "game_over": "bold green"}
@@ -118,8 +121,9 @@ def play(
     if human is not None:
         seats[human] = "you"
         agents[human] = make_agent("human", "you", agent_rng(seed, players.index(human)))
-        agents[human].write = _question_only  # type: ignore[attr-defined]  # the live log shows the history
+        agents[human].write = partial(_question_only, display.question_at)  # type: ignore[attr-defined]
         out.print(display.rules, markup=False, highlight=False)
+        out.print(f"You are {human}.", style="bold", markup=False, highlight=False)
     out.print(", ".join(f"{p}: {a}" for p, a in seats.items()), markup=False, highlight=False)
     spec = MatchSpec(index=0, seed=seed, match_id=f"play-{seed}", seats=seats, roles=None)
 
@@ -137,10 +141,11 @@ def play(
         out.print(f"{p} ({seats[p]}): {role}", markup=False, highlight=False)
 
 
-def _question_only(text: str) -> None:
-    """The human agent's writer: an observation's last paragraph (living players, the question, the
-    legal moves); the events before it are already on screen from the live log."""
-    out.print(text.rsplit("\n\n", 1)[-1].strip("\n"), style="bold", markup=False, highlight=False)
+def _question_only(at: int, text: str) -> None:
+    """The human agent's writer: the observation's paragraph ``at`` (Werewolf: the living players, the
+    question, the legal moves); the events are already on screen from the live log."""
+    paragraphs = text.split("\n\n")
+    out.print(paragraphs[max(at, -len(paragraphs))].strip("\n"), style="bold", markup=False, highlight=False)
 
 
 def _event_line(display: Display, event: Event, viewer: str | None, seats: Mapping[str, str]) -> tuple[str, str] | None:

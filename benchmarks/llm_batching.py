@@ -59,7 +59,8 @@ class Throughput:
             f"prefix cache: {s.prefix_hits}/{s.prefix_lookups} prompts hit ({s.prefix_hit_rate:.0%}), "
             f"{s.reused_tokens} prompt tokens reused, {s.prefilled_tokens} prefilled ({s.reused_fraction:.0%} reused); "
             f"{s.shared_prefixes} shared prefixes ran {s.shared_tokens} tokens once for their batch; "
-            f"{s.batches} batches, {s.rows / max(s.batches, 1):.1f} rows each"
+            f"{s.batches} batches, {s.rows / max(s.batches, 1):.1f} rows each; decoding passes ran "
+            f"{s.decode_rows} rows for {s.generated_tokens} tokens"
         )
 
     def time_line(self) -> str:

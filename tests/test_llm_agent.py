@@ -59,10 +59,11 @@ def user_text(p: Prompt) -> str:
 
 
 # ---- JSON mode ---------------------------------------------------------------------------------
-async def test_a_valid_reply_is_the_move():
+@pytest.mark.parametrize("format_in", ["system", "prompt"])
+async def test_a_valid_reply_is_the_move(format_in):
     obs = first_obs(Phase.NIGHT_WOLF_PROPOSE)
     backend = ScriptedBackend([action("player_4", "player_4 talks too much")])
-    bot = agent(backend)
+    bot = agent(backend, format_in=format_in)
     move = await bot.act(obs)
     assert move.text == "player_4" and move.reasoning == "player_4 talks too much"
     assert bot.stats() == {"decisions": 1, "choice_decisions": 1}
@@ -70,7 +71,13 @@ async def test_a_valid_reply_is_the_move():
     assert system.role == "system" and "Werewolf" in system.content
     assert f"You are {obs.player}." in user.content  # who the player is: in the observation, not the shared system text
     assert user.content.startswith(obs.text)
-    assert "exactly one of: player_2, player_3, player_4, player_5, player_6" in user.content
+    assert "Legal choices: player_2, player_3, player_4, player_5, player_6." in obs.text
+    if format_in == "system":  # both formats once in the system text; the prompt ends with the observation
+        assert user.content == obs.text and '"action": "<exactly one of the legal choices>"' in system.content
+        assert '"statement"' in system.content
+    else:
+        assert "exactly one of: player_2, player_3, player_4, player_5, player_6" in user.content
+        assert '"statement"' not in user.content + system.content
 
 
 async def test_an_invalid_reply_is_retried_with_the_error_shown():
@@ -157,7 +164,7 @@ async def test_speech_reply_is_the_statement():
     move = await agent(backend, max_statement_chars=100).act(obs)
     assert (move.text, move.reasoning) == ("I saw nothing strange.", "keep quiet")
     assert reply.endswith(move.meta["completion"])  # the model's own words, kept for analysis and DPO
-    assert '"statement"' in user_text(backend.prompts[0])
+    assert '"statement"' in backend.prompts[0][0].content  # the format: in the system text (format_in="system")
 
 
 async def test_statement_opening_is_prefilled_and_kept_out_of_the_completion():
@@ -217,7 +224,7 @@ async def test_reasoning_is_logged_for_nobody_and_seen_by_no_one():
     def responder(p: Prompt, s: Sampling, i: int) -> str:
         secret = f"SECRET-{len(secrets)}-{s.seed}"
         secrets.append(secret)
-        legal = re.search(r"exactly one of: ([^\"]+)\"", user_text(p))
+        legal = re.search(r"\nLegal choices: (.+)\.\n", user_text(p))
         return action(legal.group(1).split(", ")[0], secret) if legal else statement("Hello all.", secret)
 
     bots = {p: agent(ScriptedBackend(responder), seed=i) for i, p in enumerate(session.players)}

@@ -102,8 +102,8 @@ async def test_llm_agent_plays_rpssl_end_to_end():
     reveals = [e for e in events if e.kind == "reveal"]
     assert len(reveals) == 4
     assert any(r.data["moves"]["player_0"] == "spock" and not r.data["fallback"]["player_0"] for r in reveals)
-    prompt = llm.backend.prompts[0][-1].content
-    assert "Say what you play this round" in prompt and '"statement"' in prompt
+    system, prompt = (m.content for m in llm.backend.prompts[0])
+    assert "Say what you play this round" in prompt and '"statement"' in system
 
 
 def test_tournament_and_report_data(tmp_path):

@@ -20,6 +20,12 @@ out of tokens. ``statement_opening`` goes further for a statement asked first: t
 statement itself (``{"statement": "I play``), so the model completes a sentence of the right kind
 (RPSSL: the embedded 135M model states one move in 10 of 96 replies without it; README).
 
+Where the reply format is said (``format_in``): ``system`` (default) states both formats once in the system
+text, so a prompt ends with the observation and every prompt of a game opens with the same text, which a
+backend's prefix cache reads once (the Werewolf observation lists the legal choices and closes with what only
+the player knows; benchmarks/README.md, sixth round); ``prompt`` appends the one format that applies, with
+the legal moves, after the observation.
+
 ``choice_mode="likelihood"`` skips generation for discrete moves altogether: the model's
 log-likelihood of each legal answer decides, so there is nothing to parse and nothing to fall back on.
 
@@ -52,6 +58,7 @@ SYSTEM = (
 REASONING_FIELD = '"reasoning": "<your private thoughts, hidden from the others>"'
 STATEMENT_FIELD = '"statement": "<what you say to everyone, one or two sentences>"'
 ACTION_FIELD = '"action": "<exactly one of: {legal}>"'
+ANY_ACTION_FIELD = '"action": "<exactly one of the legal choices>"'
 DIFFERENT = (
     "You already considered these statements:\n{previous}\nWrite a statement with a strategically different "
     "intent (not a rephrasing of any of them)."
@@ -66,6 +73,11 @@ class IdentifyQuestion:
     question: str
     phase: str
     exclude: tuple[str, ...] = ()
+
+
+class FormatIn(StrEnum):
+    SYSTEM = "system"  # both reply formats in the system text: prompts end with the observation
+    PROMPT = "prompt"  # the format that applies, after the observation
 
 
 class ChoiceMode(StrEnum):
@@ -91,6 +103,7 @@ class LLMAgent:
         reason_first: bool = True,
         prefill: bool = True,
         statement_opening: str = "",
+        format_in: FormatIn = FormatIn.SYSTEM,
         selfplay_candidates: int = 1,
         identify: IdentifyQuestion | None = None,
     ) -> None:
@@ -108,6 +121,13 @@ class LLMAgent:
         self.reason_first = reason_first
         self.prefill = prefill
         self.statement_opening = statement_opening
+        self.format_in = FormatIn(format_in)
+        self.system = SYSTEM.format(game=game)
+        if self.format_in is FormatIn.SYSTEM:
+            self.system += (
+                f" When you speak, reply with JSON: {self._format_object(STATEMENT_FIELD)}. When you choose a move, "
+                f"reply with JSON: {self._format_object(ANY_ACTION_FIELD)}."
+            )
         self.selfplay_candidates = selfplay_candidates
         self.identify = identify
         self.counts: Counter[str] = Counter()
@@ -171,12 +191,18 @@ class LLMAgent:
         render = getattr(self.backend, "chat_text", None)
         if render is None:
             return None
-        return render(self._prompt(obs, self._format(STATEMENT_FIELD))) + self._opening("statement")
+        return render(self._prompt(obs, self._instruction(STATEMENT_FIELD))) + self._opening("statement")
 
     # ---- prompts -------------------------------------------------------------------------------
-    def _format(self, answer_field: str) -> str:
+    def _format_object(self, answer_field: str) -> str:
         fields = (REASONING_FIELD, answer_field) if self.reason_first else (answer_field, REASONING_FIELD)
-        return "Reply with JSON: {" + ", ".join(fields) + "}"
+        return "{" + ", ".join(fields) + "}"
+
+    def _instruction(self, answer_field: str) -> str:
+        """What follows the observation in the prompt: the reply format, unless the system text says it."""
+        if self.format_in is FormatIn.SYSTEM:
+            return ""
+        return f"Reply with JSON: {self._format_object(answer_field)}"
 
     def _opening(self, answer_key: str) -> str:
         """The prefill that opens the reply's JSON object with its first key."""
@@ -187,10 +213,7 @@ class LLMAgent:
         return '{"' + answer_key + '": "' + (self.statement_opening if answer_key == "statement" else "")
 
     def _prompt(self, obs: Observation, instruction: str) -> Prompt:
-        return prompt(
-            ("system", SYSTEM.format(game=self.game)),
-            ("user", f"{obs.text}\n\n{instruction}"),
-        )
+        return prompt(("system", self.system), ("user", f"{obs.text}\n\n{instruction}" if instruction else obs.text))
 
     def _sampling(self, tokens: int) -> Sampling:
         return Sampling(max_new_tokens=tokens, temperature=self.temperature, seed=int(self.rng.integers(2**31)))
@@ -218,10 +241,10 @@ class LLMAgent:
     async def _speak(self, obs: Observation, previous: Sequence[str]) -> Action:
         self.counts["decisions"] += 1
         self.counts["speech_decisions"] += 1
-        instruction = self._format(STATEMENT_FIELD)
+        instruction = self._instruction(STATEMENT_FIELD)
         if previous:
             listed = "\n".join(f"{i + 1}. {text}" for i, text in enumerate(previous))
-            instruction = f"{DIFFERENT.format(previous=listed)}\n{instruction}"
+            instruction = "\n".join(filter(None, [DIFFERENT.format(previous=listed), instruction]))
 
         def read(reply: str) -> tuple[str, str]:
             value, reasoning = read_field(reply, "statement")
@@ -262,7 +285,7 @@ class LLMAgent:
             value, reasoning = read_field(reply, "action")
             return match_legal(value, legal, obs.player, alive), reasoning
 
-        base = self._prompt(obs, self._format(ACTION_FIELD.format(legal=", ".join(legal))))
+        base = self._prompt(obs, self._instruction(ACTION_FIELD.format(legal=", ".join(legal))))
         choice, reasoning, _ = await self._ask(base, read, self.action_tokens, self._opening("action"))
         if choice is not None:
             return Action(str(choice), reasoning=reasoning)
@@ -280,7 +303,7 @@ class LLMAgent:
         assert obs.legal is not None
         self.counts["decisions"] += 1
         self.counts["choice_decisions"] += 1
-        base = self._prompt(obs, self._format(ACTION_FIELD.format(legal=", ".join(obs.legal))))
+        base = self._prompt(obs, self._instruction(ACTION_FIELD.format(legal=", ".join(obs.legal))))
         scores = await self.backend.score(base, [self._answer(option) for option in obs.legal])
         best = int(np.argmax(scores))
         ranked = ", ".join(f"{o}={s:.1f}" for o, s in sorted(zip(obs.legal, scores, strict=True), key=lambda x: -x[1]))

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agents.llm.agent import ChoiceMode, IdentifyQuestion
+from agents.llm.agent import ChoiceMode, FormatIn, IdentifyQuestion
 from agents.llm.backend import LLMBackend
 
 
@@ -134,6 +134,12 @@ class LLMParams(_Frozen):
         max_length=200,
         description="Words that open every statement, prefilled after the JSON key (e.g. 'I play' for RPSSL); "
         "needs reason_first: false and prefill: true.",
+    )
+    format_in: FormatIn = Field(
+        FormatIn.SYSTEM,
+        description="Where the reply format is said: 'system' (once in the system text, so every prompt of a game "
+        "opens alike and the prefix cache shares it; the default) or 'prompt' (after the observation, with the "
+        "legal moves).",
     )
     selfplay_candidates: int = Field(
         1,

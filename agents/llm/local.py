@@ -70,6 +70,7 @@ class BackendStats:
     batches: int = 0
     rows: int = 0
     generated_tokens: int = 0
+    decode_rows: int = 0  # rows run by decoding passes, summed over the passes (rows already finished included)
     max_batch_rows: int = 0
     prefix_lookups: int = 0  # prompts looked up in the prefix cache (one per generate row, one per score)
     prefix_hits: int = 0  # ... that reused a cached prefix
@@ -334,6 +335,7 @@ class TransformersBackend:
                     input_ids=step, attention_mask=mask, position_ids=next_pos, cache=cache, use_cache=True
                 ).logits[:, -1, :]
                 next_pos, steps = next_pos + 1, steps + 1
+                self.stats.decode_rows += len(rows)
                 self.stats.decode_s += time.perf_counter() - clock
             for i, ids in enumerate(rows):  # with the reply read so far: a retry prompt quotes it
                 read = min(len(produced[i]), steps)

@@ -1,16 +1,15 @@
 """A Werewolf match as a :class:`games.base.GameSession`: rules + per-player views + text.
 
 Observations are built incrementally. The session reads each new event of the log once
-(:class:`_PublicPass`): a public event is folded into one shared public view and, when its line reads
-the same for everyone, rendered once; a public event that each reader folds or renders for themselves
-is queued for all, and a private event is queued in the inbox of each player in its audience. A player's
-:class:`_Memory` then folds and renders only their queued events, and interleaves the public lines with
-their own in log order.
+(:class:`_PublicPass`): a public event is folded into one shared public view and rendered once into the
+public history every player's prompt opens with; a public event that each reader folds for themselves is
+queued for all, and a private event is queued in the inbox of each player in its audience. A player's
+:class:`_Memory` then folds only their queued events and renders their private lines, which close their
+prompt (:func:`games.werewolf.text.render_prompt`).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ import numpy as np
 from games.base import Action, Event, IllegalAction, Observation, Outcome
 from games.werewolf.config import Role, WerewolfConfig
 from games.werewolf.rules import DISCRETE_PHASES, NOBODY, Phase, WerewolfState, new_game, player_index, player_name
-from games.werewolf.text import ABSTAIN, EVENT_RENDERERS, PROMPT_HEAD, SAME_FOR_EVERY_READER, render_prompt
+from games.werewolf.text import ABSTAIN, EVENT_RENDERERS, PROMPT_HEAD, TIMED_KINDS, render_prompt, when
 from games.werewolf.view import FOLDERS, PUBLIC_FIELDS, SHARED_FOLDS, new_view, snapshot
 
 
@@ -28,18 +27,18 @@ def target_name(target: int | None) -> str:
 
 
 _DAY_DISCUSSION = Phase.DAY_DISCUSSION  # enum member lookups cost ~60 ns in Python 3.11
-_NOTHING: list[tuple[int, Event]] = []  # the inbox of a player no private event was for (never appended to)
+_NOTHING: list[tuple[int, Event, str]] = []  # the inbox of a player no private event was for (never appended to)
 
 
 class _PublicPass:
     """One pass over the log for the whole session: what every player may know, folded and rendered once.
 
     ``view`` holds the :data:`PUBLIC_FIELDS` (and roles revealed at death) as of the end of the log;
-    ``lines`` the history lines that read the same for everyone, at log positions ``line_at``;
-    ``for_all`` the ``(position, event)`` pairs of public events every reader handles alone, and
-    ``inbox[player]`` those of the private events ``player`` may see. A log rewritten in place
-    (the conformance tests swap hidden events for canaries) no longer holds the event read last: the pass
-    starts again and bumps ``generation``, which tells every player's memory to start again too.
+    ``lines`` the public history lines; ``for_all`` the ``(position, event, time)`` of public events every
+    reader folds alone, and ``inbox[player]`` those of the private events ``player`` may see (``time``:
+    the night or day they happened in). A log rewritten in place (the conformance tests swap hidden events
+    for canaries) no longer holds the event read last: the pass starts again and bumps ``generation``,
+    which tells every player's memory to start again too.
     """
 
     def __init__(self) -> None:
@@ -52,49 +51,57 @@ class _PublicPass:
         self.last: Event | None = None  # the last of them
         self.view = new_view("")
         self.lines: list[str] = []
-        self.line_at: list[int] = []
-        self.for_all: list[tuple[int, Event]] = []
-        self.inbox: dict[str, list[tuple[int, Event]]] = {}
+        self.for_all: list[tuple[int, Event, str]] = []
+        self.inbox: dict[str, list[tuple[int, Event, str]]] = {}
+        self.time = ""  # "Night 2" or "Day 2": the latest night or day event
         self.deaths = 0  # len(view["deaths"]) when `living` was joined
         self.living = ""  # the living players, joined by ", " (for the prompts)
+        self._history = [PROMPT_HEAD]  # the public part of every prompt, to be joined by "\n"
+        self._joined = 0  # len(lines) when `_history` was last joined into one string
 
     def catch_up(self, events: Sequence[Event]) -> None:
         if self.seen and (self.seen > len(events) or events[self.seen - 1] is not self.last):
             self._restart()
-        view, lines, line_at = self.view, self.lines, self.line_at
+        view, lines = self.view, self.lines
         for position in range(self.seen, len(events)):
             event = events[position]
             kind, audience = event.kind, event.visible_to
+            if kind == "night" or kind == "day":
+                self.time = when(event)
             if audience is not None:  # private: each reader folds and renders it
                 for player in audience:
-                    self.inbox.setdefault(player, []).append((position, event))
+                    self.inbox.setdefault(player, []).append((position, event, self.time))
                 continue
-            shared_fold, shared_line = kind in SHARED_FOLDS, kind in SAME_FOR_EVERY_READER
-            if shared_fold:
+            if kind in SHARED_FOLDS:
                 FOLDERS[kind](view, event.data)
-            if shared_line:
-                line = EVENT_RENDERERS[kind](event.data, "")
-                if line:
-                    lines.append(line)
-                    line_at.append(position)
-            if not (shared_fold and shared_line):
-                self.for_all.append((position, event))
+            else:
+                self.for_all.append((position, event, self.time))
+            line = EVENT_RENDERERS[kind](event.data, "")
+            if line:
+                lines.append(line)
         if len(events) > self.seen:
             self.seen, self.last = len(events), events[-1]
         if len(view["deaths"]) != self.deaths or not self.living:  # only a death changes who is alive
             self.deaths = len(view["deaths"])
             self.living = ", ".join([p for p, alive in view["alive"].items() if alive])
 
+    def history(self) -> str:
+        """The rules and the public history lines, one per line: the opening every prompt of the game shares."""
+        if self._joined < len(self.lines):
+            self._history = ["\n".join([*self._history, *self.lines[self._joined :]])]
+            self._joined = len(self.lines)
+        return self._history[0]
+
 
 class _Memory:
-    """What one player knows: their view and prompt history, brought up to date from a :class:`_PublicPass`.
+    """What one player knows: their view and private lines, brought up to date from a :class:`_PublicPass`.
 
     The view's :data:`PUBLIC_FIELDS` are the public pass's own objects (read them, never change them:
     :meth:`WerewolfSession.observe` hands out deep copies); the rest is folded here from the queued events
     this player may see. Each player has their own memory, and only their events reach it.
     """
 
-    __slots__ = ("deaths", "for_all_seen", "generation", "head", "inbox_seen", "lines_seen", "player", "view")
+    __slots__ = ("deaths", "for_all_seen", "generation", "inbox_seen", "player", "private", "view")
 
     def __init__(self, player: str) -> None:
         self.player = player
@@ -102,25 +109,17 @@ class _Memory:
 
     def _forget(self, generation: int) -> None:
         self.generation = generation
-        self.for_all_seen = self.inbox_seen = self.lines_seen = 0  # cursors into the public pass's lists
+        self.for_all_seen = self.inbox_seen = 0  # cursors into the public pass's lists
         self.view = new_view(self.player)
-        self.head = [PROMPT_HEAD]  # the prompt up to the last history line, to be joined by "\n"
+        self.private: list[str] = []  # this player's private lines, oldest first
         self.deaths = -1  # deaths merged into known_roles so far
 
     def catch_up(self, public: _PublicPass) -> None:
         if self.generation != public.generation:
             self._forget(public.generation)
         inbox = public.inbox.get(self.player, _NOTHING)
-        own_lines = []
         if self.for_all_seen < len(public.for_all) or self.inbox_seen < len(inbox):  # none in the discussion
-            own_lines = self._fold_queued(public.for_all, inbox)
-        if own_lines:
-            self._extend_head(public, own_lines)
-        elif self.lines_seen < len(public.lines):  # public lines only: the usual case, inlined
-            self.head += public.lines[self.lines_seen :]
-            self.lines_seen = len(public.lines)
-            if len(self.head) > 64:
-                self.head = ["\n".join(self.head)]
+            self._fold_queued(public.for_all, inbox)
         view, shared = self.view, public.view
         if view["players"] is not shared["players"]:  # not linked yet (the setup event replaces them)
             view.update({key: shared[key] for key in PUBLIC_FIELDS})
@@ -129,35 +128,19 @@ class _Memory:
             self.deaths = len(shared["deaths"])
             view["known_roles"].update(shared["known_roles"])
 
-    def _fold_queued(self, for_all: list[tuple[int, Event]], inbox: list[tuple[int, Event]]) -> list[tuple[int, str]]:
-        """Fold and render this player's newly queued events; their lines, with log positions."""
+    def _fold_queued(self, for_all: list[tuple[int, Event, str]], inbox: list[tuple[int, Event, str]]) -> None:
+        """Fold this player's newly queued events in log order, and render the private ones."""
         queued = for_all[self.for_all_seen :]
         if self.inbox_seen < len(inbox):  # merge the two by log position (unique, so events are never compared)
             queued = sorted(queued + inbox[self.inbox_seen :]) if queued else inbox[self.inbox_seen :]
         self.for_all_seen, self.inbox_seen = len(for_all), len(inbox)
-        player, view, lines = self.player, self.view, []
-        for position, event in queued:
-            kind = event.kind
-            if event.visible_to is not None or kind not in SHARED_FOLDS:
-                FOLDERS[kind](view, event.data)
-            if event.visible_to is not None or kind not in SAME_FOR_EVERY_READER:
-                line = EVENT_RENDERERS[kind](event.data, player)
+        player, view = self.player, self.view
+        for _, event, time in queued:
+            FOLDERS[event.kind](view, event.data)
+            if event.visible_to is not None:
+                line = EVENT_RENDERERS[event.kind](event.data, player)
                 if line:
-                    lines.append((position, line))
-        return lines
-
-    def _extend_head(self, public: _PublicPass, own_lines: list[tuple[int, str]]) -> None:
-        """Append the new public lines and this player's own, in log order."""
-        start, head = self.lines_seen, self.head
-        for position, line in own_lines:
-            end = bisect_left(public.line_at, position, start)
-            head += public.lines[start:end]
-            head.append(line)
-            start = end
-        head += public.lines[start:]
-        self.lines_seen = len(public.lines)
-        if len(head) > 64:  # joined now and then, so a prompt joins a few dozen strings at most
-            self.head = ["\n".join(head)]
+                    self.private.append(f"{time}: {line}" if event.kind in TIMED_KINDS else line)
 
 
 class WerewolfSession:
@@ -221,7 +204,8 @@ class WerewolfSession:
         legal = self.legal(player) if acting else ()
         # A player who is not to act is shown the closing question (the game is over for them, for now).
         question = state.phase if acting else Phase.GAME_OVER
-        text = render_prompt(memory.head, question, state.day, legal, self._public.living)
+        public = self._public
+        text = render_prompt(public.history(), question, state.day, legal, public.living, player, memory.private)
         phase = str(state.phase) if acting or state.is_over else "waiting"  # str(): the value, faster
         return phase, text, legal, memory.view
 

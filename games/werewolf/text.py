@@ -1,6 +1,7 @@
-"""Text a language model reads: the rules summary, the player's history and the current question.
+"""Text a language model reads: the rules summary, the public history, the current question, then who the
+player is and what only they know.
 
-Rendering only; the content comes from events already filtered to what the player may see.
+Rendering only; the session (or :func:`render_observation`) picks the events each part may show.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ PHASE_QUESTIONS: dict[Phase, str] = {
 
 
 def _render_setup(d: Mapping[str, Any], me: str) -> str:
-    return f"{_table(tuple(d['players']), tuple(d['role_counts'].items()))} You are {me}."
+    return _table(tuple(d["players"]), tuple(d["role_counts"].items()))
 
 
 @lru_cache(maxsize=64)  # every player of every game with the same seats reads the same table
@@ -63,8 +64,7 @@ def _render_death_reveal(d: Mapping[str, Any]) -> str:
 def _render_announcement(d: Mapping[str, Any], me: str) -> str:
     if d["killed"] is None:
         return f"Morning of day {d['day']}: no one was killed last night."
-    victim = "You were" if d["killed"] == me else f"{d['killed']} was"
-    return f"Morning of day {d['day']}: {victim} killed last night.{_render_death_reveal(d)}"
+    return f"Morning of day {d['day']}: {d['killed']} was killed last night.{_render_death_reveal(d)}"
 
 
 def _render_vote_result(d: Mapping[str, Any], me: str) -> str:
@@ -89,7 +89,7 @@ def _render_game_over(d: Mapping[str, Any], me: str) -> str:
     return f"The {d['winner']} won ({d['reason']})."
 
 
-EVENT_RENDERERS = {
+EVENT_RENDERERS = {  # a public event's line never depends on the reader ``me``: the session renders it once
     "setup": _render_setup,
     "role": _render_role,
     "night": lambda d, me: f"Night {d['day']} falls.",
@@ -109,34 +109,57 @@ EVENT_RENDERERS = {
 }
 
 
-SAME_FOR_EVERY_READER = frozenset({"night", "day", "statement", "vote_result", "game_over"})
-"""Kinds of public event whose line does not depend on the reader (their renderer ignores ``me``), so a
-session may render each such event once and give every player the same line (strings are immutable)."""
+TIMED_KINDS = frozenset({"wolf_proposal", "wolf_kill", "seer_check", "doctor_protect", "vote"})
+"""Private events whose line says when it happened ("Night 2: ..."): they are listed apart from the public
+history, so their place in it no longer tells."""
 
 
-def render_event(event: Event, me: str) -> str | None:
-    """The history line of one event for ``me``, or ``None`` when it shows no line."""
-    return EVENT_RENDERERS[event.kind](event.data, me)
-
-
-def render_history(events: Iterable[Event], me: str) -> list[str]:
-    """One line per visible event, oldest first."""
-    lines = (render_event(e, me) for e in events)
+def render_public(events: Iterable[Event]) -> list[str]:
+    """The public history lines of a log, oldest first (the same for every reader)."""
+    lines = (EVENT_RENDERERS[e.kind](e.data, "") for e in events if e.visible_to is None)
     return [line for line in lines if line]
+
+
+def render_private(events: Iterable[Event], me: str) -> list[str]:
+    """``me``'s private lines of a log, oldest first, each timed event prefixed with the night or day it
+    happened in (:func:`when`)."""
+    lines, time = [], ""
+    for event in events:
+        if event.kind in ("night", "day"):
+            time = when(event)
+        elif event.visible_to is not None and me in event.visible_to:
+            line = EVENT_RENDERERS[event.kind](event.data, me)
+            if line:
+                lines.append(f"{time}: {line}" if event.kind in TIMED_KINDS else line)
+    return lines
+
+
+def when(event: Event) -> str:
+    """The time a ``night`` or ``day`` event starts: "Night 2", "Day 2"."""
+    return f"{event.kind.capitalize()} {event.data['day']}"
 
 
 PROMPT_HEAD = RULES_SUMMARY + "\n"
 """The prompt before any history line (see :func:`render_prompt`)."""
 
 
-def render_prompt(head: Sequence[str], phase: Phase, day: int, legal: Sequence[str] | None, living: str) -> str:
-    """The full prompt body for one decision: the rules and history (``head``, to be joined by newlines:
-    :data:`PROMPT_HEAD` then one line per event), the living players, the question and the legal choices.
+def render_prompt(
+    public: str, phase: Phase, day: int, legal: Sequence[str] | None, living: str, me: str, private: Sequence[str]
+) -> str:
+    """The full prompt body for one decision, in three parts, most shared first:
 
-    Sessions keep ``head`` per player and extend it as events arrive, so a prompt costs one join of the
-    history, not a re-render of it. ``living`` is the living players' names joined by ", ".
+    1. ``public``: :data:`PROMPT_HEAD` and the public history lines, joined by newlines (every player of
+       the game reads the same);
+    2. the living players, the question and the legal choices (every player asked the same question at
+       the same moment reads the same);
+    3. who the player is and their private lines (:func:`render_private`).
+
+    Shared parts first let a backend's prefix cache read a game's history once for all its players instead
+    of once per player (vLLM's automatic prefix caching and SGLang's RadixAttention reuse only a common
+    *prefix*); benchmarks/README.md measures it. ``living`` is the living players' names joined by ", ".
     """
-    return "\n".join([*head, _tail(living, phase, day, None if legal is None else tuple(legal))])
+    tail = _tail(living, phase, day, None if legal is None else tuple(legal))
+    return "\n".join([public, tail, "", f"You are {me}.", *private])
 
 
 @lru_cache(maxsize=4096)  # the players to speak in one round, and the same spots in other games, share one
@@ -149,8 +172,9 @@ def _tail(living: str, phase: Phase, day: int, legal: tuple[str, ...] | None) ->
 
 
 def render_observation(
-    me: str, phase: Phase, day: int, history: Sequence[str], legal: Sequence[str] | None, living: Sequence[str]
+    me: str, events: Sequence[Event], phase: Phase, day: int, legal: Sequence[str] | None, living: Sequence[str]
 ) -> str:
-    """The full prompt body for one decision: the rules, the history lines, the living players, the question
-    and the legal choices, one per line."""
-    return render_prompt([PROMPT_HEAD, *history], phase, day, legal, ", ".join(living))
+    """The prompt of one decision rendered from scratch from the whole log (sessions build the same text
+    incrementally; the tests compare the two)."""
+    public = "\n".join([PROMPT_HEAD, *render_public(events)])
+    return render_prompt(public, phase, day, legal, ", ".join(living), me, render_private(events, me))
