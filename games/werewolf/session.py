@@ -18,7 +18,7 @@ import numpy as np
 from games.base import Action, Event, IllegalAction, Observation, Outcome
 from games.werewolf.config import Role, WerewolfConfig
 from games.werewolf.rules import DISCRETE_PHASES, NOBODY, Phase, WerewolfState, new_game, player_index, player_name
-from games.werewolf.text import ABSTAIN, EVENT_RENDERERS, PROMPT_HEAD, TIMED_KINDS, render_prompt, when
+from games.werewolf.text import ABSTAIN, EVENT_RENDERERS, PROMPT_HEAD, private_line, render_prompt, when
 from games.werewolf.view import FOLDERS, PUBLIC_FIELDS, SHARED_FOLDS, new_view, snapshot
 
 
@@ -56,8 +56,8 @@ class _PublicPass:
         self.time = ""  # "Night 2" or "Day 2": the latest night or day event
         self.deaths = 0  # len(view["deaths"]) when `living` was joined
         self.living = ""  # the living players, joined by ", " (for the prompts)
-        self._history = [PROMPT_HEAD]  # the public part of every prompt, to be joined by "\n"
-        self._joined = 0  # len(lines) when `_history` was last joined into one string
+        self._history = PROMPT_HEAD  # the public part of every prompt, as of `_joined` lines
+        self._joined = 0
 
     def catch_up(self, events: Sequence[Event]) -> None:
         if self.seen and (self.seen > len(events) or events[self.seen - 1] is not self.last):
@@ -88,9 +88,9 @@ class _PublicPass:
     def history(self) -> str:
         """The rules and the public history lines, one per line: the opening every prompt of the game shares."""
         if self._joined < len(self.lines):
-            self._history = ["\n".join([*self._history, *self.lines[self._joined :]])]
+            self._history = "\n".join([self._history, *self.lines[self._joined :]])
             self._joined = len(self.lines)
-        return self._history[0]
+        return self._history
 
 
 class _Memory:
@@ -138,9 +138,9 @@ class _Memory:
         for _, event, time in queued:
             FOLDERS[event.kind](view, event.data)
             if event.visible_to is not None:
-                line = EVENT_RENDERERS[event.kind](event.data, player)
+                line = private_line(event, player, time)
                 if line:
-                    self.private.append(f"{time}: {line}" if event.kind in TIMED_KINDS else line)
+                    self.private.append(line)
 
 
 class WerewolfSession:

@@ -128,10 +128,16 @@ def render_private(events: Iterable[Event], me: str) -> list[str]:
         if event.kind in ("night", "day"):
             time = when(event)
         elif event.visible_to is not None and me in event.visible_to:
-            line = EVENT_RENDERERS[event.kind](event.data, me)
+            line = private_line(event, me, time)
             if line:
-                lines.append(f"{time}: {line}" if event.kind in TIMED_KINDS else line)
+                lines.append(line)
     return lines
+
+
+def private_line(event: Event, me: str, time: str) -> str | None:
+    """``me``'s line for a private event that happened at ``time`` ("Night 2"), dated if it is timed."""
+    line = EVENT_RENDERERS[event.kind](event.data, me)
+    return f"{time}: {line}" if line and event.kind in TIMED_KINDS else line
 
 
 def when(event: Event) -> str:
