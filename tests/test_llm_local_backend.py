@@ -105,6 +105,20 @@ async def test_concurrent_requests_are_batched_up_to_max_batch(tiny_model_dir):
     assert backend.stats.batches == 3  # 6 + 6 + 4 rows
 
 
+async def test_scores_run_first_so_the_games_they_unblock_join_the_next_replies(backend):
+    """A vote queued beside another game's reply is scored first: its game's next request (to speak)
+    then joins that reply's batch instead of waiting for it to finish."""
+
+    async def vote_then_speak() -> list[str]:
+        await backend.score(ask(1), CHOICES)
+        return await backend.generate(ask(2), sampling(2))
+
+    speak_alone = backend.generate(ask(3), sampling(3))
+    await asyncio.gather(vote_then_speak(), speak_alone)
+    assert backend.stats.batches == 2  # one scored, then one batch of both replies
+    assert backend.stats.max_batch_rows == 2
+
+
 # ---- score -------------------------------------------------------------------------------------
 CHOICES = ['{"action": "player_1"}', '{"action": "player_12"}', '{"action": "abstain"}']
 
@@ -170,9 +184,10 @@ async def test_a_failing_forward_pass_fails_only_its_requests(backend, monkeypat
     forward, calls = backend.model.forward, {"n": 0}
 
     def fail_first(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("boom: out of memory")
+        if kwargs["input_ids"].shape[0] == 2:  # the two replies' batch (the score runs one row)
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("boom: out of memory")
         return forward(*args, **kwargs)
 
     monkeypatch.setattr(backend.model, "forward", fail_first)

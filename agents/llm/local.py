@@ -180,20 +180,48 @@ class TransformersBackend:
         return await request.future
 
     async def _run(self) -> None:
+        """Serve the queue: scores first, as long as any are pending, then the replies to generate.
+
+        A score (a vote, a night move) takes a few forward passes; a batch of replies takes one
+        decoding pass per token (~5 s for 48 tokens of 32 rows on 2 cores). A game whose vote
+        waited behind the replies would ask to speak only after them and sit out the next batch of
+        replies as well; scored first, its next request (usually to speak) joins the batch about
+        to start, so the batches of replies hold every game that has something to say."""
         assert self._queue is not None
         while True:
-            batch = [await self._queue.get()]
-            await asyncio.sleep(self.gather_s)  # let the other games' requests arrive
+            batch = await self._gather([await self._queue.get()])
+            while any(r.kind == "score" for r in batch):
+                for take in self._chunks([r for r in batch if r.kind == "score"]):
+                    await self._execute("score", take)
+                batch = await self._gather([r for r in batch if r.kind != "score"])  # with what the scores led to
+            for take in self._chunks(batch):
+                await self._execute("generate", take)
+
+    async def _gather(self, batch: list[_Request]) -> list[_Request]:
+        """``batch`` and the requests that arrive until ``gather_ms`` pass without one (the other
+        games' turns: each game renders and tokenizes its prompt before it asks), or until
+        ``max_batch`` rows of one kind wait."""
+        assert self._queue is not None
+        while True:
+            await asyncio.sleep(self.gather_s)
+            if self._queue.empty():
+                return batch
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            for kind in ("generate", "score"):
-                group = [r for r in batch if r.kind == kind]
-                while group:
-                    take, rows = [], 0
-                    while group and (not take or rows + _rows(group[0]) <= self.max_batch):
-                        rows += _rows(group[0])
-                        take.append(group.pop(0))
-                    await self._execute(kind, take)
+            if any(sum(_rows(r) for r in batch if r.kind == kind) >= self.max_batch for kind in ("generate", "score")):
+                return batch
+
+    def _chunks(self, requests: list[_Request]) -> list[list[_Request]]:
+        """``requests`` in arrival order, cut into batches of at most ``max_batch`` rows."""
+        chunks: list[list[_Request]] = []
+        rows = 0
+        for r in requests:
+            if not chunks or rows + _rows(r) > self.max_batch:
+                chunks.append([])
+                rows = 0
+            chunks[-1].append(r)
+            rows += _rows(r)
+        return chunks
 
     async def _execute(self, kind: str, requests: list[_Request]) -> None:
         work = self._generate_rows if kind == "generate" else self._score_rows
