@@ -16,6 +16,7 @@ import torch
 from agents.llm.backend import Prompt, Sampling, prompt
 from agents.llm.embedded import EMBEDDED_PACKAGE
 from agents.llm.local import TransformersBackend, _groups
+from agents.llm import prefix_cache
 from agents.llm.prefix_cache import MIN_MATCH, PrefixCache
 
 pytest_plugins = ("tests.llm_fixtures",)
@@ -137,6 +138,24 @@ def test_lookup_finds_the_longest_common_prefix():
     assert cache.lookup(tokens(1, 30))[1] == 29  # one token is always left to run
     assert cache.lookup(tokens(3, 30)) == (None, 0)  # nothing shares the first MIN_MATCH tokens
     assert cache.lookup(tokens(1, 30)[:MIN_MATCH]) == (None, 0)
+
+
+def test_lookup_walks_blocks_and_never_returns_a_wrong_prefix(monkeypatch):
+    """Entries that share ever longer openings, some ending mid-block: the longest is found through the
+    block index; with every block hash made equal (collisions everywhere), a lookup still returns a
+    prefix the entry really shares, or nothing."""
+    cache = PrefixCache(max_bytes=10**7)
+    base = list(range(200, 300))
+    for cut in (20, 37, 52, 70, 99):
+        cache.insert([*base[:cut], 1, 2, 3, *range(cut)], kv(cut + 3 + cut), None, 0)
+    for cut in (20, 37, 52, 70, 99):
+        entry, length = cache.lookup([*base[:cut], 1, 2, 3, 4, 5])
+        assert length == cut + 3 and entry is not None and entry.tokens[:length].tolist() == [*base[:cut], 1, 2, 3]
+    assert cache.lookup([*base[:45], 9, 9])[1] == 45  # diverges inside a block: several entries hold 32 tokens
+    monkeypatch.setattr(prefix_cache, "_block_hashes", lambda ids: [0] * (len(ids) // MIN_MATCH))
+    for query in ([*base[:52], 1, 2, 3, 4], [*base[:33], 7, 7, 7], list(range(50))):
+        entry, length = cache.lookup(query)
+        assert entry is None or entry.tokens[:length].tolist() == query[:length]
 
 
 def test_byte_budget_evicts_superseded_entries_then_least_recently_used():

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
+from agents.llm.prefix_cache import common_prefix
+
 
 def plan_shared_prefixes(
     prompts: Sequence[Sequence[int]], cached: Sequence[int], *, min_length: int, min_gain: int
@@ -34,8 +36,7 @@ def plan_shared_prefixes(
     order = sorted(range(len(prompts)), key=lambda i: prompts[i])
     # common[k]: shared by the k-th and (k+1)-th prompts in sorted order, leaving each a token to run
     common = [
-        min(_common_prefix(prompts[a], prompts[b]), len(prompts[a]) - 1, len(prompts[b]) - 1)
-        for a, b in pairwise(order)
+        min(common_prefix(prompts[a], prompts[b]), len(prompts[a]) - 1, len(prompts[b]) - 1) for a, b in pairwise(order)
     ]
     covered = list(cached)  # per prompt: tokens that the cache or a chosen prefix will provide
     depth = [0] * len(prompts)  # per prompt: level of the longest chosen prefix it starts with
@@ -72,12 +73,3 @@ def _intervals(common: list[int]) -> list[tuple[int, int, int]]:
             hi += 1
         found.add((length, lo, hi + 1))  # pairs lo..hi cover prompts lo..hi+1
     return sorted(found)
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
