@@ -13,10 +13,10 @@ import threading
 import pytest
 import torch
 
+from agents.llm import prefix_cache
 from agents.llm.backend import Prompt, Sampling, prompt
 from agents.llm.embedded import EMBEDDED_PACKAGE
 from agents.llm.local import TransformersBackend, _groups
-from agents.llm import prefix_cache
 from agents.llm.prefix_cache import MIN_MATCH, PrefixCache
 
 pytest_plugins = ("tests.llm_fixtures",)
