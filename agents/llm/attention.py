@@ -11,7 +11,7 @@ A decoding step has one query per row. Its query heads are folded onto their key
 64]`` -> ``[B, 3, 3, 64]``, as transformers' ``pack_gqa`` does when there is a mask) whether or not a mask
 comes: without one (a lone row with no padding) transformers took ``enable_gqa``, which on CPU in
 bfloat16 made a 1,400-column step 64 ms instead of 43. On CPU in bfloat16 or float16 with many rows
-and columns, the step runs as two matrix products around a float32 softmax instead of the fused SDPA
+and columns, the step runs as two matrix products around a softmax instead of the fused SDPA
 kernel, which is ~1.3x slower there (22 rows x 1,000 columns: 52 vs 35 ms for 30 layers;
 ``benchmarks/README.md``, seventh round); the fused kernel stays for small steps and other dtypes.
 """
@@ -75,12 +75,13 @@ def one_query_attention(
     low_precision = key.dtype in (torch.bfloat16, torch.float16)
     if key.device.type == "cpu" and low_precision and rows * columns >= MATMUL_MIN_CELLS:
         # keys times queries, not queries times transposed keys: the cache's own layout is the fast one
-        scores = torch.matmul(key, (folded * scale).transpose(-1, -2)).transpose(-1, -2).float()  # [B, kv, g, kv_len]
+        scores = torch.matmul(key, (folded * scale).transpose(-1, -2)).transpose(-1, -2)  # [B, kv, group, kv_len]
         if mask is not None and mask.dtype == torch.bool:
-            scores.masked_fill_(~mask, float("-inf"))
+            scores = torch.where(mask, scores, float("-inf"))
         elif mask is not None:  # an additive mask
-            scores += mask.float()
-        out = torch.matmul(torch.softmax(scores, dim=-1).to(value.dtype), value)  # [B, kv_heads, group, head_dim]
+            scores = scores + mask
+        # softmax accumulates in float32 for a bfloat16 input; its weights are rounded once, as for the product
+        out = torch.matmul(torch.softmax(scores, dim=-1), value)  # [B, kv_heads, group, head_dim]
     else:
         out = torch.nn.functional.scaled_dot_product_attention(folded, key, value, attn_mask=mask, scale=scale)
     return out.reshape(rows, 1, heads, dim)

@@ -18,6 +18,12 @@ so the batch is ``E = max_g (w_g + max c_i in g)`` columns wide, not the longest
 suffix (a row with a long past and a short suffix no longer widens every row by both). The attention
 mask zeroes both pads and the position ids continue from ``c_i``, so a row computes what it would
 alone (rotary or absolute positions alike). Scoring writes its option tokens after ``E``.
+
+Decoding steps see the whole buffer (``focus(..., whole=True)``), as transformers' ``StaticCache``
+does: keys and values of all ``capacity`` columns, the mask sizes counting all of them, and the causal
+mask hiding the columns not yet written (they hold zeros). A step's keys are then one contiguous
+tensor, where a ``[:length]`` view of a longer buffer is not, and bfloat16 matrix products on CPU copy
+such views first: at 30 rows of 650 columns that copy was a fifth of a decoding step.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class _BufferLayer(DynamicLayer):
         self.capacity = capacity
         self.pool, self.index = pool, index
         self.rows = slice(None)
+        self.whole = False  # passes see every column (decoding), not only the first ``length``
         self.buffer: torch.Tensor | None = None
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
@@ -76,13 +83,23 @@ class _BufferLayer(DynamicLayer):
             raise RuntimeError(f"batch cache overflow: {end} columns > capacity {self.capacity}")
         self.buffer[0, self.rows, :, self.length : end] = key_states
         self.buffer[1, self.rows, :, self.length : end] = value_states
-        self.focus(self.rows, end)
+        self.focus(self.rows, end, self.whole)
+        if self.whole:
+            return self.buffer[0, self.rows], self.buffer[1, self.rows]
         return self.keys, self.values
+
+    def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+        if self.whole:
+            return self.capacity, 0
+        return super().get_mask_sizes(query_length)
 
     def _allocate(self, like: torch.Tensor) -> None:
         _, heads, _, dim = like.shape
         shape = (2, len(self.pasts), heads, self.capacity, dim)
         self.buffer = like.new_empty(shape) if self.pool is None else self.pool.take(self.index, shape, like)
+        # the columns after the pasts: prompt passes write up to E, decoding steps after it; until then
+        # they must hold finite numbers, since whole-buffer steps read them (masked)
+        self.buffer[:, :, :, max(self.ends, default=0) :] = 0
         for row, (past, end) in enumerate(zip(self.pasts, self.ends, strict=True)):
             start = end - sum(segment.shape[-2] for segment in past or ())
             # masked columns still enter the attention sums (0 * NaN is NaN), so no leftover may stay there;
@@ -97,9 +114,10 @@ class _BufferLayer(DynamicLayer):
     def get_seq_length(self) -> int:
         return self.length
 
-    def focus(self, rows: slice, length: int) -> None:
-        """The next pass covers ``rows`` and writes from column ``length`` on (earlier columns stay)."""
-        self.rows, self.length = rows, length
+    def focus(self, rows: slice, length: int, whole: bool = False) -> None:
+        """The next pass covers ``rows`` and writes from column ``length`` on (earlier columns stay);
+        ``whole``: it sees all ``capacity`` columns."""
+        self.rows, self.length, self.whole = rows, length, whole
         if self.buffer is not None:
             self.keys, self.values = self.buffer[0, rows, :, :length], self.buffer[1, rows, :, :length]
 
@@ -128,11 +146,12 @@ class BatchCache(Cache):
         ]
         super().__init__(layers=layers)
 
-    def focus(self, rows: slice, length: int) -> None:
+    def focus(self, rows: slice, length: int, whole: bool = False) -> None:
         """The next forward pass covers the rows ``rows`` only and writes from column ``length`` on: a
-        group of prompts with shorter suffixes, or options after the same prompts."""
+        group of prompts with shorter suffixes, or options after the same prompts. ``whole``: it sees
+        all ``capacity`` columns, the unwritten ones masked (decoding steps)."""
         for layer in self.layers:
-            layer.focus(rows, length)
+            layer.focus(rows, length, whole)
 
     def row(self, row: int, spans: list[tuple[int, int]]) -> list[torch.Tensor]:
         """Per layer, row ``row``'s keys and values over ``spans`` (a prefix-cache entry's ``kv``)."""

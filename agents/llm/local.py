@@ -342,6 +342,7 @@ class TransformersBackend:
                 [x[i] for i in prefill.order] for x in (rows, settings, generators, budget, done)
             )
             cache, mask, next_pos, logits = prefill.cache, prefill.mask, prefill.next_position, prefill.logits
+            cache.focus(slice(None), mask.shape[1], whole=True)  # steps read one contiguous buffer (batch_cache)
             for _ in range(max(budget, default=0)):
                 clock = time.perf_counter()
                 tokens = sample_rows(logits.cpu(), settings, generators, done, self.pad_id)
