@@ -3,14 +3,16 @@
 Same model, same run, same agents: every seat of 7-player Werewolf is an :class:`LLMAgent` on one
 shared :class:`TransformersBackend` (the embedded SmolLM2-135M-Instruct by default). With one game
 the backend sees one request at a time; with 32 games it gathers the pending requests of all games
-into padded batches. The figure of merit is throughput over the same kind of turns: every game, alone
+into padded batches. The single-game setting plays ``--single-games`` games one after another
+(seeds ``0..n-1``): one game's replies run into retries more or less often by chance, and a few games
+steady the baseline. The figure of merit is throughput over the same kind of turns: every game, alone
 or among 32, plays its first ``--turns`` speaking turns (with the night, vote and retry requests
 between them), so both settings cover the same phases of a game, the cold start included in the same
 proportion. Both settings use the backend's prefix cache (emptied before each setting, so neither
 reuses the other's prompts); the report shows its hit rate, how many prompt tokens it saved from the
 model, and the prefixes that prompts of one batch shared.
 
-    python -m benchmarks.llm_batching [--turns 8] [--concurrency 32] [--prefix-cache-gib 8] [--device cuda]
+    python -m benchmarks.llm_batching [--turns 8] [--concurrency 32] [--single-games 4] [--device cuda]
 
 Last line: ``RESULT tokens_per_s_1=... tokens_per_s_32=... turns_per_s_1=... turns_per_s_32=... ratio=...``
 (``ratio`` = tokens/s at 32 over tokens/s at 1; ``cpu_ratio`` the same per CPU second of this
@@ -99,12 +101,18 @@ async def play_turns(backend: TransformersBackend, seed: int, turns: int, tokens
     return made
 
 
-async def measure(backend: TransformersBackend, games: int, turns: int, tokens: int) -> Throughput:
-    """``games`` games at once (seeds ``0..games-1``), each up to its ``turns``-th speaking turn."""
+async def measure(
+    backend: TransformersBackend, games: int, turns: int, tokens: int, one_at_a_time: bool = False
+) -> Throughput:
+    """``games`` games (seeds ``0..games-1``), each up to its ``turns``-th speaking turn: all at once,
+    or ``one_at_a_time``."""
     backend.prefix_cache.clear()  # no setting starts with another's prompts
     before = copy.copy(backend.stats)
     start, cpu = time.perf_counter(), time.process_time()
-    made = await asyncio.gather(*(play_turns(backend, seed, turns, tokens) for seed in range(games)))
+    if one_at_a_time:
+        made = [await play_turns(backend, seed, turns, tokens) for seed in range(games)]
+    else:
+        made = await asyncio.gather(*(play_turns(backend, seed, turns, tokens) for seed in range(games)))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return Throughput(games, sum(made), seconds, cpu, difference(backend.stats, before))
 
@@ -120,6 +128,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="local model directory (default: the embedded model)")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--turns", type=int, default=8, help="speaking turns per game, in both settings")
+    parser.add_argument("--single-games", type=int, default=4, help="games played one after another alone")
     parser.add_argument("--speech-tokens", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument(
@@ -139,15 +148,16 @@ def main() -> None:
         TransformersBackend.from_dir(args.model, **options) if args.model else TransformersBackend.embedded(**options)
     )
     asyncio.run(measure(backend, 1, 2, 8))  # warm-up: first-call allocations, kernel selection
-    single = asyncio.run(measure(backend, 1, args.turns, args.speech_tokens))
+    single = asyncio.run(measure(backend, args.single_games, args.turns, args.speech_tokens, one_at_a_time=True))
     batched = asyncio.run(measure(backend, args.concurrency, args.turns, args.speech_tokens))
     cuda = backend.device.type == "cuda"
     where = torch.cuda.get_device_name(backend.device) if cuda else f"{args.threads} torch threads"
     print(f"model {backend.name} ({args.dtype}), 7-player Werewolf, every seat an LLM agent, on {where}")
-    print(f"{'setting':<22}{'turns':>7}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'turns/s':>9}{'CPU s':>8}")
-    for label, r in (("1 game", single), (f"{args.concurrency} concurrent games", batched)):
+    print(f"{'setting':<24}{'turns':>7}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'turns/s':>9}{'CPU s':>8}")
+    alone = f"1 game ({args.single_games} in turn)"
+    for label, r in ((alone, single), (f"{args.concurrency} concurrent games", batched)):
         print(
-            f"{label:<22}{r.turns:>7}{r.tokens:>8}{r.seconds:>9.1f}{r.tokens_per_s:>10.1f}{r.turns_per_s:>9.3f}"
+            f"{label:<24}{r.turns:>7}{r.tokens:>8}{r.seconds:>9.1f}{r.tokens_per_s:>10.1f}{r.turns_per_s:>9.3f}"
             f"{r.cpu_seconds:>8.0f}"
         )
     ratio = batched.tokens_per_s / single.tokens_per_s
