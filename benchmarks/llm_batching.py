@@ -10,9 +10,11 @@ or among 32, plays its first ``--turns`` speaking turns (with the night, vote an
 between them), so both settings cover the same phases of a game, the cold start included in the same
 proportion. Both settings use the backend's prefix cache (emptied before each setting, so neither
 reuses the other's prompts); the report shows its hit rate, how many prompt tokens it saved from the
-model, and the prefixes that prompts of one batch shared.
+model, and the prefixes that prompts of one batch shared. Both settings run in the dtype a backend
+config's ``dtype: auto`` picks (:mod:`agents.llm.precision`: bfloat16 on a CPU with bf16 instructions,
+else float32) unless ``--dtype`` names one.
 
-    python -m benchmarks.llm_batching [--turns 8] [--concurrency 32] [--single-games 4] [--device cuda]
+    python -m benchmarks.llm_batching [--turns 8] [--concurrency 32] [--single-games 4] [--dtype auto] [--device cpu]
 
 Last line: ``RESULT tokens_per_s_1=... tokens_per_s_32=... turns_per_s_1=... turns_per_s_32=... ratio=...``
 (``ratio`` = tokens/s at 32 over tokens/s at 1; ``cpu_ratio`` the same per CPU second of this
@@ -32,6 +34,7 @@ import torch
 
 from agents.llm.agent import LLMAgent
 from agents.llm.local import BackendStats, TransformersBackend
+from agents.llm.precision import DTYPES, resolve_dtype
 from games.werewolf import WerewolfConfig, WerewolfSession
 
 
@@ -132,17 +135,19 @@ def main() -> None:
     parser.add_argument("--speech-tokens", type=int, default=48)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument(
-        "--prefix-cache-gib", type=float, default=8.0, help="prefix cache budget; 32 games of 8 turns hold ~5.5"
+        "--prefix-cache-gib", type=float, default=8.0, help="prefix cache budget; 32 games of 8 turns hold 3.5 (fp32)"
     )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (the model and its caches)")
-    parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "float16"))
+    parser.add_argument(
+        "--dtype", default="auto", choices=("auto", *DTYPES), help="auto: the backend config's default (precision.py)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     options = {
         "max_batch": args.concurrency,
         "prefix_cache_gib": args.prefix_cache_gib,
         "device": args.device,
-        "dtype": getattr(torch, args.dtype),
+        "dtype": resolve_dtype(args.dtype, args.device),
     }
     backend = (
         TransformersBackend.from_dir(args.model, **options) if args.model else TransformersBackend.embedded(**options)
@@ -152,7 +157,8 @@ def main() -> None:
     batched = asyncio.run(measure(backend, args.concurrency, args.turns, args.speech_tokens))
     cuda = backend.device.type == "cuda"
     where = torch.cuda.get_device_name(backend.device) if cuda else f"{args.threads} torch threads"
-    print(f"model {backend.name} ({args.dtype}), 7-player Werewolf, every seat an LLM agent, on {where}")
+    dtype = str(options["dtype"]).removeprefix("torch.")
+    print(f"model {backend.name} ({dtype}), 7-player Werewolf, every seat an LLM agent, on {where}")
     print(f"{'setting':<24}{'turns':>7}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'turns/s':>9}{'CPU s':>8}")
     alone = f"1 game ({args.single_games} in turn)"
     for label, r in ((alone, single), (f"{args.concurrency} concurrent games", batched)):

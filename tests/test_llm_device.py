@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from agents.llm.backend import Sampling, prompt
 from agents.llm.config import LocalBackend, shared_backend
 from agents.llm.local import TransformersBackend
+from agents.llm.precision import resolve_dtype
 
 pytest_plugins = ("tests.llm_fixtures",)
 
@@ -66,3 +67,23 @@ def test_cuda_replies_and_scores_equal_the_cpus(tiny_model_dir):
     for mine, theirs in zip(gpu[2], cpu[2], strict=True):
         assert mine == pytest.approx(theirs, abs=1e-3)
     assert all(len(r) == 1 for r in gpu[3])  # sampling draws on the CPU from the device's logits
+
+
+def test_auto_dtype_is_bfloat16_only_where_the_device_computes_it(monkeypatch):
+    assert resolve_dtype("float32", "cpu") == torch.float32 and resolve_dtype("float16", "cpu") == torch.float16
+    assert resolve_dtype("auto", "mps") == torch.float32
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    assert resolve_dtype("auto", "cpu") == torch.bfloat16
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert resolve_dtype("auto", "cpu") == torch.float32
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")  # a torch without the probe: float32
+    assert resolve_dtype("auto", "cpu") == torch.float32
+
+
+def test_the_config_default_is_auto_and_reaches_the_model(tiny_model_dir, monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    config = LocalBackend(type="local", path=str(tiny_model_dir), max_batch=3)  # distinct from other tests' configs
+    assert config.dtype == "auto" and config.backend_kwargs()["dtype"] == torch.bfloat16
+    backend = shared_backend(config)
+    assert next(backend.model.parameters()).dtype == torch.bfloat16

@@ -25,9 +25,9 @@ PrefixCacheGiB = Annotated[
         ge=0.0,
         le=1024.0,
         description="Byte budget of the prefix KV cache, in GiB: a ceiling that fills as prompts come, not an "
-        "allocation, and one per backend process. SmolLM2-135M keeps 45 KiB per token, ~0.17 GiB per concurrent "
-        "7-player game by its eighth speaking turn (each history stored once), so the default (4) holds ~24 "
-        "concurrent games; 32 need ~5.5. With too "
+        "allocation, and one per backend process. SmolLM2-135M keeps 45 KiB per token in float32, ~0.11 GiB per "
+        "concurrent 7-player game by its eighth speaking turn (each history stored once), so the default (4) "
+        "holds 32 games (3.5 GiB); bfloat16 halves that. With too "
         "little, players who come round again find their history evicted and run their whole prompt again. "
         "Bigger models need more per token. 0 turns prefix caching off.",
     ),
@@ -44,20 +44,21 @@ class _LocalModel(_Frozen):
         pattern=r"^(cpu|cuda(:\d+)?|mps)$",
         description="Where the model and its caches live: cpu, cuda, cuda:N or mps.",
     )
-    dtype: Literal["float32", "bfloat16", "float16"] = Field(
-        "float32",
-        description="Weights and activations. float32 is the measured default; bfloat16 halves memory and, on "
-        "an accelerator or a CPU with bf16 instructions, runs faster, with slightly different numbers.",
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto",
+        description="Weights and activations. auto: bfloat16 where the device computes it natively (a CPU with "
+        "AVX512-BF16 or AMX, a CUDA GPU since Ampere), else float32. bfloat16 halves memory and there runs "
+        "faster, with slightly different numbers; float32 reproduces figures measured before auto.",
     )
 
     def backend_kwargs(self) -> dict[str, object]:
-        import torch  # only when a backend is built
+        from agents.llm.precision import resolve_dtype  # imports torch: only when a backend is built
 
         return {
             "max_batch": self.max_batch,
             "prefix_cache_gib": self.prefix_cache_gib,
             "device": self.device,
-            "dtype": getattr(torch, self.dtype),
+            "dtype": resolve_dtype(self.dtype, self.device),
         }
 
 
