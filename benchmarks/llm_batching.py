@@ -8,11 +8,13 @@ into padded batches. The single-game setting plays ``--single-games`` games one 
 steady the baseline. The figure of merit is throughput over the same kind of turns: every game, alone
 or among 32, plays its first ``--turns`` speaking turns (with the night, vote and retry requests
 between them), so both settings cover the same phases of a game, the cold start included in the same
-proportion. Both settings use the backend's prefix cache (emptied before each setting, so neither
-reuses the other's prompts); the report shows its hit rate, how many prompt tokens it saved from the
-model, and the prefixes that prompts of one batch shared. Both settings run in the dtype a backend
-config's ``dtype: auto`` picks (:mod:`agents.llm.precision`: bfloat16 on a CPU with bf16 instructions,
-else float32) unless ``--dtype`` names one.
+proportion. The machine's speed drifts by up to a fifth over minutes (a shared VM), so the single
+games bracket the concurrent ones: the first half of them runs before, the second half after, and the
+baseline is their sum; both halves are printed, so a drift shows. Both settings use the backend's
+prefix cache (emptied before each setting, so neither reuses the other's prompts); the report shows
+its hit rate, how many prompt tokens it saved from the model, and the prefixes that prompts of one
+batch shared. Both settings run in the dtype a backend config's ``dtype: auto`` picks
+(:mod:`agents.llm.precision`: bfloat16 on a CPU with bf16 instructions, else float32) unless ``--dtype`` names one.
 
     python -m benchmarks.llm_batching [--turns 8] [--concurrency 32] [--single-games 4] [--dtype auto] [--device cpu]
 
@@ -45,6 +47,7 @@ class Throughput:
     seconds: float
     cpu_seconds: float  # this process's CPU time (all threads): less distorted than wall time on a busy machine
     stats: BackendStats  # the backend's counters over this setting alone
+    cache: str = ""  # the prefix cache at the end of this setting
 
     @property
     def tokens(self) -> int:
@@ -105,19 +108,27 @@ async def play_turns(backend: TransformersBackend, seed: int, turns: int, tokens
 
 
 async def measure(
-    backend: TransformersBackend, games: int, turns: int, tokens: int, one_at_a_time: bool = False
+    backend: TransformersBackend, seeds: range, turns: int, tokens: int, one_at_a_time: bool = False
 ) -> Throughput:
-    """``games`` games (seeds ``0..games-1``), each up to its ``turns``-th speaking turn: all at once,
-    or ``one_at_a_time``."""
+    """The games of ``seeds``, each up to its ``turns``-th speaking turn: all at once, or ``one_at_a_time``."""
     backend.prefix_cache.clear()  # no setting starts with another's prompts
     before = copy.copy(backend.stats)
     start, cpu = time.perf_counter(), time.process_time()
     if one_at_a_time:
-        made = [await play_turns(backend, seed, turns, tokens) for seed in range(games)]
+        made = [await play_turns(backend, seed, turns, tokens) for seed in seeds]
     else:
-        made = await asyncio.gather(*(play_turns(backend, seed, turns, tokens) for seed in range(games)))
+        made = await asyncio.gather(*(play_turns(backend, seed, turns, tokens) for seed in seeds))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return Throughput(games, sum(made), seconds, cpu, difference(backend.stats, before))
+    cache = backend.prefix_cache
+    held = f"{len(cache)} entries, {cache.nbytes / 2**30:.2f} GiB, {cache.evictions} evictions in all"
+    return Throughput(len(seeds), sum(made), seconds, cpu, difference(backend.stats, before), held)
+
+
+def combined(a: Throughput, b: Throughput) -> Throughput:
+    """Two runs of one setting as one: their games, turns, times and counters added."""
+    stats = BackendStats(**{f.name: getattr(a.stats, f.name) + getattr(b.stats, f.name) for f in fields(BackendStats)})
+    stats.max_batch_rows = max(a.stats.max_batch_rows, b.stats.max_batch_rows)
+    return Throughput(a.games + b.games, a.turns + b.turns, a.seconds + b.seconds, a.cpu_seconds + b.cpu_seconds, stats)
 
 
 def difference(after: BackendStats, before: BackendStats) -> BackendStats:
@@ -152,16 +163,22 @@ def main() -> None:
     backend = (
         TransformersBackend.from_dir(args.model, **options) if args.model else TransformersBackend.embedded(**options)
     )
-    asyncio.run(measure(backend, 1, 2, 8))  # warm-up: first-call allocations, kernel selection
-    single = asyncio.run(measure(backend, args.single_games, args.turns, args.speech_tokens, one_at_a_time=True))
-    batched = asyncio.run(measure(backend, args.concurrency, args.turns, args.speech_tokens))
+    asyncio.run(measure(backend, range(1), 2, 8))  # warm-up: first-call allocations, kernel selection
+    half = args.single_games // 2
+    alone = [range(half), range(half, args.single_games)]  # before and after the concurrent games
+    before = asyncio.run(measure(backend, alone[0], args.turns, args.speech_tokens, one_at_a_time=True))
+    batched = asyncio.run(measure(backend, range(args.concurrency), args.turns, args.speech_tokens))
+    after = asyncio.run(measure(backend, alone[1], args.turns, args.speech_tokens, one_at_a_time=True))
+    single = combined(before, after) if half else after
     cuda = backend.device.type == "cuda"
     where = torch.cuda.get_device_name(backend.device) if cuda else f"{args.threads} torch threads"
     dtype = str(options["dtype"]).removeprefix("torch.")
     print(f"model {backend.name} ({dtype}), 7-player Werewolf, every seat an LLM agent, on {where}")
     print(f"{'setting':<24}{'turns':>7}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}{'turns/s':>9}{'CPU s':>8}")
-    alone = f"1 game ({args.single_games} in turn)"
-    for label, r in ((alone, single), (f"{args.concurrency} concurrent games", batched)):
+    settings = [(f"1 game ({args.single_games} in turn)", single), (f"{args.concurrency} concurrent games", batched)]
+    if half:
+        settings[1:1] = [(f"  {len(alone[0])} before", before), (f"  {len(alone[1])} after", after)]
+    for label, r in settings:
         print(
             f"{label:<24}{r.turns:>7}{r.tokens:>8}{r.seconds:>9.1f}{r.tokens_per_s:>10.1f}{r.turns_per_s:>9.3f}"
             f"{r.cpu_seconds:>8.0f}"
@@ -172,8 +189,8 @@ def main() -> None:
         print(f"{label}: {r.prefix_line()}")
         print(f"{label}: {r.time_line()}")
     print(
-        f"largest batch: {backend.stats.max_batch_rows} rows; prefix cache at the end: {len(backend.prefix_cache)} "
-        f"entries, {backend.prefix_cache.nbytes / 2**30:.2f} GiB, {backend.prefix_cache.evictions} evictions"
+        f"largest batch: {backend.stats.max_batch_rows} rows; prefix cache after the {args.concurrency} games: "
+        f"{batched.cache}"
     )
     print(f"throughput ratio (tokens/s): {ratio:.2f}x; per CPU second: {cpu_ratio:.2f}x")
     print(

@@ -3,10 +3,10 @@ float32 elsewhere.
 
 SmolLM2 and most recent chat models are trained and released in bfloat16; vLLM's and transformers'
 ``auto`` likewise load a model in its own half precision. On CPU only instructions for it make it pay:
-with AVX512-BF16 (2 cores here), 32 concurrent Werewolf games ran 1.4-1.9x faster than in float32, one
-game 1.2-1.4x, and the KV caches take half the memory (``benchmarks/README.md``); without them
-PyTorch emulates bfloat16 and float32 is the faster choice. Training (DPO) loads its own float32 copy
-whatever the backend runs.
+with AVX512-BF16 (2 cores here), 32 concurrent Werewolf games ran 1.5-1.9x faster than in float32 and
+one game 1.4-1.6x over the batching benchmark's runs, with half the KV-cache memory, and the embedded
+model won as often (README, "Device and precision"); without them PyTorch emulates bfloat16 and float32
+is the faster choice. Training (DPO) loads its own float32 copy whatever the backend runs.
 """
 
 from __future__ import annotations
