@@ -29,14 +29,15 @@ import argparse
 import asyncio
 import copy
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from agents.llm.agent import LLMAgent
-from agents.llm.local import BackendStats, TransformersBackend
+from agents.llm.local import TransformersBackend
 from agents.llm.precision import DTYPES, resolve_dtype
+from agents.llm.stats import BackendStats
 from games.werewolf import WerewolfConfig, WerewolfSession
 
 
@@ -121,20 +122,13 @@ async def measure(
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     cache = backend.prefix_cache
     held = f"{len(cache)} entries, {cache.nbytes / 2**30:.2f} GiB, {cache.evictions} evictions in all"
-    return Throughput(len(seeds), sum(made), seconds, cpu, difference(backend.stats, before), held)
+    return Throughput(len(seeds), sum(made), seconds, cpu, backend.stats.since(before), held)
 
 
 def combined(a: Throughput, b: Throughput) -> Throughput:
     """Two runs of one setting as one: their games, turns, times and counters added."""
-    stats = BackendStats(**{f.name: getattr(a.stats, f.name) + getattr(b.stats, f.name) for f in fields(BackendStats)})
-    stats.max_batch_rows = max(a.stats.max_batch_rows, b.stats.max_batch_rows)
-    return Throughput(a.games + b.games, a.turns + b.turns, a.seconds + b.seconds, a.cpu_seconds + b.cpu_seconds, stats)
-
-
-def difference(after: BackendStats, before: BackendStats) -> BackendStats:
-    """Counters accumulated between two snapshots (``max_batch_rows`` kept as it is after)."""
-    changes = {f.name: getattr(after, f.name) - getattr(before, f.name) for f in fields(BackendStats)}
-    return replace(after, **{**changes, "max_batch_rows": after.max_batch_rows})
+    total = (a.games + b.games, a.turns + b.turns, a.seconds + b.seconds, a.cpu_seconds + b.cpu_seconds)
+    return Throughput(*total, a.stats + b.stats)
 
 
 def main() -> None:

@@ -40,6 +40,7 @@ from agents.llm.option_tree import OptionTree, tree_batch, tree_scores
 from agents.llm.prefix_cache import MIN_MATCH, PrefixCache, PrefixEntry
 from agents.llm.sampling import sample_rows
 from agents.llm.shared_prefix import plan_shared_prefixes
+from agents.llm.stats import BackendStats
 
 
 @dataclass
@@ -62,39 +63,6 @@ class _Prefill:
     hits: list[tuple[PrefixEntry | None, int]]  # per row: the prefix-cache entry reused and its reused length
     spans: list[tuple[tuple[int, int], tuple[int, int]]]  # per row: cache columns of its past and of its suffix
     order: list[int]  # per row: the index of its prompt in the list given to ``_prefill``
-
-
-@dataclass
-class BackendStats:
-    requests: int = 0
-    batches: int = 0
-    rows: int = 0
-    generated_tokens: int = 0
-    decode_rows: int = 0  # rows run by decoding passes, summed over the passes (rows already finished included)
-    max_batch_rows: int = 0
-    prefix_lookups: int = 0  # prompts looked up in the prefix cache (one per generate row, one per score)
-    prefix_hits: int = 0  # ... that reused a cached prefix
-    reused_tokens: int = 0  # prompt tokens whose keys and values came from the prefix cache
-    prefilled_tokens: int = 0  # prompt tokens run through the model
-    shared_prefixes: int = 0  # prefixes that several prompts of a batch shared, run once before it
-    shared_tokens: int = 0  # ... the tokens they ran (not counted in ``prefilled_tokens``)
-    # where the worker's time goes (seconds): prompt passes (shared prefixes included), decoding passes,
-    # sampling, scoring the options' tokens, and prefix-cache work (lookups, planning shared prefixes,
-    # copying entries out of a batch)
-    prefill_s: float = 0.0
-    decode_s: float = 0.0
-    sampling_s: float = 0.0
-    options_s: float = 0.0
-    prefix_cache_s: float = 0.0
-
-    @property
-    def prefix_hit_rate(self) -> float:
-        return self.prefix_hits / self.prefix_lookups if self.prefix_lookups else 0.0
-
-    @property
-    def reused_fraction(self) -> float:
-        total = self.reused_tokens + self.prefilled_tokens
-        return self.reused_tokens / total if total else 0.0
 
 
 class TransformersBackend:
