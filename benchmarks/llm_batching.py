@@ -126,9 +126,9 @@ async def measure(
 
 
 def combined(a: Throughput, b: Throughput) -> Throughput:
-    """Two runs of one setting as one: their games, turns, times and counters added."""
+    """Two runs of one setting as one: their games, turns, times and counters added; the later run's cache."""
     total = (a.games + b.games, a.turns + b.turns, a.seconds + b.seconds, a.cpu_seconds + b.cpu_seconds)
-    return Throughput(*total, a.stats + b.stats)
+    return Throughput(*total, a.stats + b.stats, b.cache)
 
 
 def main() -> None:
